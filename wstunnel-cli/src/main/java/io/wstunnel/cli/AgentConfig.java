@@ -1,0 +1,107 @@
+package io.wstunnel.cli;
+
+import io.wstunnel.protocol.Settings;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Everything `wstunnel cli` can be told. Immutable; build with {@link #builder()}.
+ *
+ * @param tunnel               ws[s]://host[:port][/base-path] of the server; "/_tunnel" is appended
+ * @param token                rendez-vous token (at least 16 characters)
+ * @param password             password for the token, or null
+ * @param server               default target http[s]://host[:port][/prefix], or null (then X-Host is required)
+ * @param hostPattern          -regexp: X-Host values it matches in whole are allowed targets; null = X-Host refused
+ * @param timeout              ping every timeout/3; no pong (or other traffic) for timeout = dead tunnel
+ * @param insecure             trust any TLS certificate (tunnel and local targets)
+ * @param certFile             extra trusted CA certificate(s), PEM, or null
+ * @param proxy                HTTP CONNECT proxy http://[user:pass@]host:port for the tunnel, or null
+ * @param statusFile           rewritten with "Unix: ..."/"Time: ..." on every pong, or null
+ * @param clientVersion        sent as X-Client-Version
+ * @param localConnectTimeout  connect timeout toward local targets
+ * @param localResponseTimeout time allowed for a local target to start its response
+ * @param dialTimeout          connect + WebSocket handshake timeout toward the server
+ * @param maxBackoff           cap of the exponential reconnect backoff
+ * @param settings             what the agent is willing to receive on the tunnel
+ * @param maxQueuedBytes       cap on bytes queued for sending on the tunnel socket
+ * @param shutdownGrace        how long in-flight requests may run after a stop is requested
+ */
+public record AgentConfig(
+        URI tunnel,
+        String token,
+        String password,
+        URI server,
+        Pattern hostPattern,
+        Duration timeout,
+        boolean insecure,
+        Path certFile,
+        URI proxy,
+        Path statusFile,
+        String clientVersion,
+        Duration localConnectTimeout,
+        Duration localResponseTimeout,
+        Duration dialTimeout,
+        Duration maxBackoff,
+        Settings settings,
+        int maxQueuedBytes,
+        Duration shutdownGrace) {
+
+    public AgentConfig {
+        Objects.requireNonNull(tunnel, "tunnel");
+        Objects.requireNonNull(token, "token");
+        Objects.requireNonNull(timeout, "timeout");
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public static final class Builder {
+        private URI tunnel;
+        private String token;
+        private String password;
+        private URI server;
+        private Pattern hostPattern;
+        private Duration timeout = Duration.ofSeconds(30);
+        private boolean insecure;
+        private Path certFile;
+        private URI proxy;
+        private Path statusFile;
+        private String clientVersion = "wstunnel-java";
+        private Duration localConnectTimeout = Duration.ofSeconds(10);
+        private Duration localResponseTimeout = Duration.ofSeconds(300);
+        private Duration dialTimeout = Duration.ofSeconds(15);
+        private Duration maxBackoff = Duration.ofSeconds(30);
+        private Settings settings = Settings.DEFAULT;
+        private int maxQueuedBytes = 4 * 1024 * 1024;
+        private Duration shutdownGrace = Duration.ofSeconds(30);
+
+        public Builder tunnel(URI v) { tunnel = v; return this; }
+        public Builder token(String v) { token = v; return this; }
+        public Builder password(String v) { password = v; return this; }
+        public Builder server(URI v) { server = v; return this; }
+        public Builder hostPattern(Pattern v) { hostPattern = v; return this; }
+        public Builder timeout(Duration v) { timeout = v; return this; }
+        public Builder insecure(boolean v) { insecure = v; return this; }
+        public Builder certFile(Path v) { certFile = v; return this; }
+        public Builder proxy(URI v) { proxy = v; return this; }
+        public Builder statusFile(Path v) { statusFile = v; return this; }
+        public Builder clientVersion(String v) { clientVersion = v; return this; }
+        public Builder localConnectTimeout(Duration v) { localConnectTimeout = v; return this; }
+        public Builder localResponseTimeout(Duration v) { localResponseTimeout = v; return this; }
+        public Builder dialTimeout(Duration v) { dialTimeout = v; return this; }
+        public Builder maxBackoff(Duration v) { maxBackoff = v; return this; }
+        public Builder settings(Settings v) { settings = v; return this; }
+        public Builder maxQueuedBytes(int v) { maxQueuedBytes = v; return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+
+        public AgentConfig build() {
+            return new AgentConfig(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy,
+                    statusFile, clientVersion, localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff,
+                    settings, maxQueuedBytes, shutdownGrace);
+        }
+    }
+}

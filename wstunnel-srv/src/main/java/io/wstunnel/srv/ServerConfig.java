@@ -1,0 +1,126 @@
+package io.wstunnel.srv;
+
+import io.wstunnel.protocol.Settings;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything `wstunnel srv` can be told. Immutable; build with {@link #builder()}.
+ *
+ * @param host                  address to bind
+ * @param port                  port to bind (0 = ephemeral)
+ * @param basePath              prefix of every endpoint, "" or "/p" (no trailing slash)
+ * @param httpTimeout           deadline of a tunnelled request, queueing included (504 after)
+ * @param wsTimeout             an agent socket silent for this long is closed as dead
+ * @param maxRequestsPerTunnel  requests that may wait per token for an agent stream (504 beyond)
+ * @param maxClientsPerToken    agents per token, 0 = unlimited (429 beyond)
+ * @param passwords             token → password; tokens not listed need none
+ * @param shutdownGrace         how long in-flight requests may run after a stop is requested
+ * @param settings              what the server is willing to receive on each v2 agent socket
+ * @param tokenIdleTimeout      a token with no agent and no traffic for this long is forgotten
+ * @param maxQueuedBytesPerAgent cap on bytes queued for sending on one agent socket
+ */
+public record ServerConfig(
+        String host,
+        int port,
+        String basePath,
+        Duration httpTimeout,
+        Duration wsTimeout,
+        int maxRequestsPerTunnel,
+        int maxClientsPerToken,
+        Map<String, String> passwords,
+        Duration shutdownGrace,
+        Settings settings,
+        Duration tokenIdleTimeout,
+        int maxQueuedBytesPerAgent) {
+
+    public static final int MIN_TOKEN_LENGTH = 16;
+
+    public ServerConfig {
+        Objects.requireNonNull(host, "host");
+        basePath = normaliseBasePath(basePath);
+        passwords = Map.copyOf(passwords);
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535");
+        }
+        if (maxRequestsPerTunnel < 1) {
+            throw new IllegalArgumentException("max requests per tunnel must be at least 1");
+        }
+        if (maxClientsPerToken < 0) {
+            throw new IllegalArgumentException("max clients per token must be 0 (unlimited) or more");
+        }
+    }
+
+    /** "" for none or "/", else "/p" without trailing slash. */
+    static String normaliseBasePath(String p) {
+        if (p == null) {
+            return "";
+        }
+        String s = p.trim();
+        while (s.endsWith("/")) {
+            s = s.substring(0, s.length() - 1);
+        }
+        if (!s.isEmpty() && !s.startsWith("/")) {
+            s = "/" + s;
+        }
+        return s;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.basePath = basePath;
+        b.httpTimeout = httpTimeout;
+        b.wsTimeout = wsTimeout;
+        b.maxRequestsPerTunnel = maxRequestsPerTunnel;
+        b.maxClientsPerToken = maxClientsPerToken;
+        b.passwords = new LinkedHashMap<>(passwords);
+        b.shutdownGrace = shutdownGrace;
+        b.settings = settings;
+        b.tokenIdleTimeout = tokenIdleTimeout;
+        b.maxQueuedBytesPerAgent = maxQueuedBytesPerAgent;
+        return b;
+    }
+
+    /** Defaults are those of the Go server where it has the same option. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int port = 80;
+        private String basePath = "";
+        private Duration httpTimeout = Duration.ofSeconds(1200);
+        private Duration wsTimeout = Duration.ofSeconds(30);
+        private int maxRequestsPerTunnel = 20;
+        private int maxClientsPerToken = 0;
+        private Map<String, String> passwords = new LinkedHashMap<>();
+        private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Settings settings = Settings.DEFAULT;
+        private Duration tokenIdleTimeout = Duration.ofMinutes(60);
+        private int maxQueuedBytesPerAgent = 4 * 1024 * 1024;
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder basePath(String v) { basePath = v; return this; }
+        public Builder httpTimeout(Duration v) { httpTimeout = v; return this; }
+        public Builder wsTimeout(Duration v) { wsTimeout = v; return this; }
+        public Builder maxRequestsPerTunnel(int v) { maxRequestsPerTunnel = v; return this; }
+        public Builder maxClientsPerToken(int v) { maxClientsPerToken = v; return this; }
+        public Builder passwords(Map<String, String> v) { passwords = new LinkedHashMap<>(v); return this; }
+        public Builder password(String token, String pw) { passwords.put(token, pw); return this; }
+        public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder settings(Settings v) { settings = v; return this; }
+        public Builder tokenIdleTimeout(Duration v) { tokenIdleTimeout = v; return this; }
+        public Builder maxQueuedBytesPerAgent(int v) { maxQueuedBytesPerAgent = v; return this; }
+
+        public ServerConfig build() {
+            return new ServerConfig(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel,
+                    maxClientsPerToken, passwords, shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent);
+        }
+    }
+}
