@@ -34,6 +34,9 @@ public final class FlowWindow {
      * @throws ProtocolException FLOW_CONTROL_ERROR if the peer sent more than it was allowed
      */
     public void receive(int streamId, int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("negative DATA length " + n);
+        }
         if (n > available) {
             throw ProtocolException.connection(ErrorCode.FLOW_CONTROL_ERROR,
                     "stream " + streamId + " received " + n + " bytes with a window of " + available);

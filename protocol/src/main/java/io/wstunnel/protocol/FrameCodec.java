@@ -3,7 +3,9 @@ package io.wstunnel.protocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Encodes and decodes wstunnel.v2 frames. Pure functions over byte buffers: no I/O, no state.
@@ -13,14 +15,22 @@ import java.util.List;
  * string  = length:u16 bytes (UTF-8)
  * headers = count:u16 (name:string value:string)*
  * </pre>
- * All integers are big-endian. Decoding fails only with {@link ProtocolException}.
+ * All integers are big-endian. Decoding fails only with {@link ProtocolException}; encoding a frame
+ * that the decoder would reject (wrong stream id, empty method or header name, status out of range,
+ * non-positive increment, ...) fails with {@link IllegalArgumentException}, so a peer never puts an
+ * invalid frame on the wire.
  */
 public final class FrameCodec {
     public static final int HEADER_SIZE = 6;
     public static final int FLAG_END_STREAM = 0x1;
     /** Stream ids are 31-bit: the top bit is reserved and must be zero. */
     public static final int MAX_STREAM_ID = Integer.MAX_VALUE;
-    private static final int MAX_STRING = 0xFFFF;
+    /** Largest payload of a HELLO, WINDOW_UPDATE, RESET or GOAWAY frame. */
+    public static final int MAX_CONTROL_PAYLOAD = 4096;
+    /** The encoder cuts RESET and GOAWAY reasons to this many UTF-8 bytes (on a character boundary). */
+    public static final int MAX_REASON_BYTES = 1024;
+    /** Largest string (and header count) a 16-bit length can express. */
+    public static final int MAX_STRING = 0xFFFF;
 
     private FrameCodec() {
     }
@@ -33,15 +43,21 @@ public final class FrameCodec {
             return encodeData(d.streamId(), d.payload().duplicate(), d.endStream());
         }
         if (frame instanceof Frame.WindowUpdate w) {
+            if (w.increment() <= 0) {
+                throw new IllegalArgumentException("WINDOW_UPDATE increment must be 1.." + Integer.MAX_VALUE + ": " + w.increment());
+            }
             ByteBuffer b = header(FrameType.WINDOW_UPDATE, 0, w.streamId(), 4);
             b.putInt(w.increment());
             return b.flip();
         }
         if (frame instanceof Frame.Open o) {
             RequestHead r = o.head();
+            if (r.method().isEmpty()) {
+                throw new IllegalArgumentException("empty method");
+            }
             byte[][] strings = {utf8(r.method()), utf8(r.target()), utf8(r.authority()), utf8(r.scheme())};
             byte[][] hs = headerBytes(r.headers());
-            ByteBuffer b = header(FrameType.OPEN, flags(o.endStream()), o.streamId(), 1 + size(strings) + 2 + size(hs));
+            ByteBuffer b = header(FrameType.OPEN, flags(o.endStream()), o.streamId(), payloadSize(1L + size(strings) + 2 + size(hs)));
             b.put((byte) o.kind().code());
             for (byte[] s : strings) {
                 putString(b, s);
@@ -50,23 +66,31 @@ public final class FrameCodec {
             return b.flip();
         }
         if (frame instanceof Frame.Reply r) {
+            int status = r.head().status();
+            if (status < 100 || status > 999) {
+                throw new IllegalArgumentException("status out of range 100..999: " + status);
+            }
             byte[] reason = utf8(r.head().reason());
             byte[][] hs = headerBytes(r.head().headers());
-            ByteBuffer b = header(FrameType.REPLY, flags(r.endStream()), r.streamId(), 2 + 2 + reason.length + 2 + size(hs));
-            b.putShort((short) r.head().status());
+            ByteBuffer b = header(FrameType.REPLY, flags(r.endStream()), r.streamId(),
+                    payloadSize(2L + 2 + reason.length + 2 + size(hs)));
+            b.putShort((short) status);
             putString(b, reason);
             putHeaders(b, hs);
             return b.flip();
         }
         if (frame instanceof Frame.Reset r) {
-            byte[] reason = utf8(truncate(r.reason()));
+            byte[] reason = reasonBytes(r.reason());
             ByteBuffer b = header(FrameType.RESET, 0, r.streamId(), 4 + reason.length);
             b.putInt(r.code().code());
             b.put(reason);
             return b.flip();
         }
         if (frame instanceof Frame.GoAway g) {
-            byte[] reason = utf8(truncate(g.reason()));
+            if (g.lastStreamId() < 0) {
+                throw new IllegalArgumentException("GOAWAY last stream id out of range: " + g.lastStreamId());
+            }
+            byte[] reason = reasonBytes(g.reason());
             ByteBuffer b = header(FrameType.GOAWAY, 0, 0, 8 + reason.length);
             b.putInt(g.lastStreamId());
             b.putInt(g.code().code());
@@ -82,7 +106,10 @@ public final class FrameCodec {
         return b.flip();
     }
 
-    /** Encodes a DATA frame header followed by payload bytes copied from {@code src}. */
+    /**
+     * Encodes a DATA frame header followed by payload bytes copied from {@code src}. {@code src} is
+     * consumed (its position moves to its limit); heap, direct and read-only buffers all work.
+     */
     public static ByteBuffer encodeData(int streamId, ByteBuffer src, boolean endStream) {
         ByteBuffer b = header(FrameType.DATA, flags(endStream), streamId, src.remaining());
         b.put(src);
@@ -92,6 +119,10 @@ public final class FrameCodec {
     private static ByteBuffer header(FrameType type, int flags, int streamId, int payloadSize) {
         if (streamId < 0) {
             throw new IllegalArgumentException("stream id out of range: " + streamId);
+        }
+        boolean connectionFrame = type == FrameType.HELLO || type == FrameType.GOAWAY;
+        if (connectionFrame != (streamId == 0)) {
+            throw new IllegalArgumentException(type + (connectionFrame ? " must use stream 0" : " must not use stream 0"));
         }
         ByteBuffer b = ByteBuffer.allocate(HEADER_SIZE + payloadSize);
         b.put((byte) type.code());
@@ -117,8 +148,27 @@ public final class FrameCodec {
         return bytes;
     }
 
-    private static String truncate(String reason) {
-        return reason == null ? "" : reason.length() > 1024 ? reason.substring(0, 1024) : reason;
+    private static int payloadSize(long size) {
+        if (size > Settings.MAX_FRAME_PAYLOAD) {
+            throw new IllegalArgumentException("frame payload of " + size + " bytes exceeds any peer's limit");
+        }
+        return (int) size;
+    }
+
+    /** UTF-8 of the reason, cut to MAX_REASON_BYTES without splitting a character. */
+    private static byte[] reasonBytes(String reason) {
+        if (reason == null || reason.isEmpty()) {
+            return new byte[0];
+        }
+        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= MAX_REASON_BYTES) {
+            return b;
+        }
+        int n = MAX_REASON_BYTES;
+        while (n > 0 && (b[n] & 0xC0) == 0x80) {
+            n--; // b[n] is the first byte dropped: back off to the start of its character
+        }
+        return Arrays.copyOf(b, n);
     }
 
     private static byte[][] headerBytes(Headers headers) {
@@ -128,6 +178,9 @@ public final class FrameCodec {
         byte[][] out = new byte[headers.size() * 2][];
         int i = 0;
         for (Header h : headers.fields()) {
+            if (h.name().isEmpty()) {
+                throw new IllegalArgumentException("empty header name");
+            }
             out[i++] = utf8(h.name());
             out[i++] = utf8(h.value());
         }
@@ -157,19 +210,27 @@ public final class FrameCodec {
     // ---------------------------------------------------------------- decoding
 
     /**
-     * Decodes one whole frame (one WebSocket message). The buffer is consumed; a DATA payload is a
-     * read-only view of it, so the caller must not reuse the buffer while the frame is alive.
+     * Decodes one whole frame (one WebSocket message). The buffer is consumed (its position moves to
+     * its limit, also when decoding fails); a DATA payload is a read-only view of it, so the caller
+     * must not reuse the buffer while the frame is alive. Heap, direct and read-only buffers are all
+     * accepted, and the buffer's own {@link java.nio.ByteOrder} is ignored: the wire is big-endian.
      *
      * @param limits this peer's own receive limits (what it announced in HELLO)
+     * @throws ProtocolException for any malformed frame; {@link ProtocolException#streamLevel()} tells
+     *         whether only that stream is to be reset (unknown stream kind, empty method, status out
+     *         of range) or the whole connection is to be closed
      */
     public static Frame decode(ByteBuffer message, Settings limits) {
-        if (message.remaining() < HEADER_SIZE) {
+        Objects.requireNonNull(limits, "limits");
+        ByteBuffer m = message.slice(); // position 0, BIG_ENDIAN whatever the caller's order
+        message.position(message.limit());
+        if (m.remaining() < HEADER_SIZE) {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                    "frame shorter than its " + HEADER_SIZE + "-byte header: " + message.remaining() + " bytes");
+                    "frame shorter than its " + HEADER_SIZE + "-byte header: " + m.remaining() + " bytes");
         }
-        int typeCode = message.get() & 0xFF;
-        int flags = message.get() & 0xFF;
-        int streamId = message.getInt();
+        int typeCode = m.get() & 0xFF;
+        int flags = m.get() & 0xFF;
+        int streamId = m.getInt();
         FrameType type = FrameType.fromCode(typeCode);
         if (type == null) {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "unknown frame type 0x" + Integer.toHexString(typeCode));
@@ -187,9 +248,8 @@ public final class FrameCodec {
                     "unknown flags 0x" + Integer.toHexString(flags) + " on " + type);
         }
         boolean end = (flags & FLAG_END_STREAM) != 0;
-        int len = message.remaining();
-        ByteBuffer p = message.slice();
-        message.position(message.limit());
+        ByteBuffer p = m.slice();
+        int len = p.remaining();
         switch (type) {
             case OPEN, REPLY -> {
                 if (len > limits.maxHeadSize()) {
@@ -204,17 +264,21 @@ public final class FrameCodec {
                 }
             }
             default -> {
-                if (len > 4096) {
-                    throw ProtocolException.connection(ErrorCode.FRAME_TOO_LARGE, type + " frame of " + len + " bytes");
+                if (len > MAX_CONTROL_PAYLOAD) {
+                    throw ProtocolException.connection(ErrorCode.FRAME_TOO_LARGE,
+                            type + " payload of " + len + " bytes exceeds " + MAX_CONTROL_PAYLOAD);
                 }
             }
         }
+        if (type == FrameType.DATA) {
+            return new Frame.Data(streamId, p.asReadOnlyBuffer(), end);
+        }
+        Frame f;
         try {
-            Frame f = switch (type) {
+            f = switch (type) {
                 case HELLO -> new Frame.Hello(decodeSettings(p));
                 case OPEN -> decodeOpen(p, streamId, end);
                 case REPLY -> decodeReply(p, streamId, end);
-                case DATA -> new Frame.Data(streamId, p.asReadOnlyBuffer(), end);
                 case WINDOW_UPDATE -> {
                     int inc = p.getInt();
                     if (inc <= 0) {
@@ -231,15 +295,24 @@ public final class FrameCodec {
                     }
                     yield new Frame.GoAway(last, ErrorCode.fromCode(p.getInt()), rest(p));
                 }
+                default -> throw new AssertionError(type);
             };
-            if (p.hasRemaining() && type != FrameType.DATA) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                        p.remaining() + " trailing bytes after " + type + " frame");
-            }
-            return f;
         } catch (java.nio.BufferUnderflowException e) {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "truncated " + type + " frame");
         }
+        if (p.hasRemaining()) {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
+                    p.remaining() + " trailing bytes after " + type + " frame");
+        }
+        // Stream-level checks come last: only a frame that is well-formed as a whole may be
+        // answered with a stream RESET instead of closing the connection.
+        if (f instanceof Frame.Open o && o.head().method().isEmpty()) {
+            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "empty method");
+        }
+        if (f instanceof Frame.Reply r && (r.head().status() < 100 || r.head().status() > 999)) {
+            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "status " + r.head().status() + " out of range");
+        }
+        return f;
     }
 
     private static boolean carriesEndStream(FrameType t) {
@@ -258,15 +331,26 @@ public final class FrameCodec {
         while (p.hasRemaining()) {
             int id = p.getShort() & 0xFFFF;
             int value = p.getInt();
+            // every occurrence is range-checked, also one that a later repeat would override
             switch (id) {
-                case Settings.ID_INITIAL_WINDOW -> window = value;
-                case Settings.ID_MAX_CONCURRENT_STREAMS -> streams = value;
-                case Settings.ID_MAX_FRAME_PAYLOAD -> frame = value;
-                case Settings.ID_MAX_HEAD_SIZE -> head = value;
+                case Settings.ID_INITIAL_WINDOW -> window = checkSetting("INITIAL_WINDOW", value, 1, Settings.MAX_WINDOW);
+                case Settings.ID_MAX_CONCURRENT_STREAMS -> streams = checkSetting("MAX_CONCURRENT_STREAMS", value, 1, Integer.MAX_VALUE);
+                case Settings.ID_MAX_FRAME_PAYLOAD -> frame = checkSetting("MAX_FRAME_PAYLOAD", value,
+                        Settings.MIN_FRAME_PAYLOAD, Settings.MAX_FRAME_PAYLOAD);
+                case Settings.ID_MAX_HEAD_SIZE -> head = checkSetting("MAX_HEAD_SIZE", value,
+                        Settings.MIN_HEAD_SIZE, Settings.MAX_FRAME_PAYLOAD);
                 default -> { /* unknown settings are ignored */ }
             }
         }
         return new Settings(window, streams, frame, head);
+    }
+
+    private static int checkSetting(String name, int value, int min, int max) {
+        if (value < min || value > max) { // values with the top bit set are negative here: out of range
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
+                    "setting " + name + " = " + Integer.toUnsignedString(value) + " out of range " + min + ".." + max);
+        }
+        return value;
     }
 
     private static Frame decodeOpen(ByteBuffer p, int streamId, boolean end) {
@@ -280,17 +364,11 @@ public final class FrameCodec {
         String authority = string(p);
         String scheme = string(p);
         Headers headers = headers(p);
-        if (method.isEmpty()) {
-            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "empty method");
-        }
         return new Frame.Open(streamId, kind, new RequestHead(method, target, authority, scheme, headers), end);
     }
 
     private static Frame decodeReply(ByteBuffer p, int streamId, boolean end) {
-        int status = p.getShort() & 0xFFFF;
-        if (status < 100 || status > 999) {
-            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "status " + status + " out of range");
-        }
+        int status = p.getShort() & 0xFFFF; // range checked by decode() once the whole frame parsed
         String reason = string(p);
         return new Frame.Reply(streamId, new ResponseHead(status, reason, headers(p)), end);
     }

@@ -39,8 +39,13 @@ public record Settings(int initialWindow, int maxConcurrentStreams, int maxFrame
         }
     }
 
-    /** The largest whole frame (header included) this peer accepts. */
+    /**
+     * The largest whole frame (header included) this peer accepts, i.e. the largest WebSocket
+     * message it must be ready to receive: a DATA payload, a head, or a control frame (HELLO,
+     * WINDOW_UPDATE, RESET, GOAWAY: up to {@link FrameCodec#MAX_CONTROL_PAYLOAD}), whichever is
+     * largest.
+     */
     public int maxFrameSize() {
-        return FrameCodec.HEADER_SIZE + Math.max(maxFramePayload, maxHeadSize);
+        return FrameCodec.HEADER_SIZE + Math.max(FrameCodec.MAX_CONTROL_PAYLOAD, Math.max(maxFramePayload, maxHeadSize));
     }
 }

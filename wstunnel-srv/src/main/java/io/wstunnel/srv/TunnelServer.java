@@ -1,35 +1,150 @@
 package io.wstunnel.srv;
 
+import io.undertow.Undertow;
+import io.undertow.UndertowOptions;
+import io.undertow.server.handlers.HttpContinueReadHandler;
+import io.wstunnel.srv.agent.AgentEndpoint;
+import io.wstunnel.srv.agent.V2Session;
+import io.wstunnel.srv.http.RequestLog;
+import io.wstunnel.srv.http.Router;
+import io.wstunnel.srv.tunnel.CallerStream;
+import io.wstunnel.srv.tunnel.TokenRegistry;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.Options;
 
-/** The running server. API under construction: see issue 2. */
+/** The running server: one Undertow listener for callers and agents alike. */
 public final class TunnelServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TunnelServer.class);
+
     private final ServerConfig config;
+    private final TokenRegistry registry;
+    private final RequestLog requestLog = new RequestLog();
+    private final Set<V2Session> sessions = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService housekeeping;
+    private volatile boolean shuttingDown;
+    private Undertow undertow;
+    private int port;
 
     private TunnelServer(ServerConfig config) {
         this.config = config;
+        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken());
+        this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "wstunnel-srv-housekeeping");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Binds and starts serving; returns once the port is bound. */
     public static TunnelServer start(ServerConfig config) {
-        throw new UnsupportedOperationException("not yet implemented");
+        TunnelServer s = new TunnelServer(config);
+        s.startUndertow();
+        return s;
+    }
+
+    private void startUndertow() {
+        AgentEndpoint agents = new AgentEndpoint(config, registry, () -> shuttingDown, new AgentEndpoint.SessionTracker() {
+            @Override
+            public void opened(V2Session s) {
+                sessions.add(s);
+            }
+
+            @Override
+            public void closed(V2Session s) {
+                sessions.remove(s);
+            }
+        });
+        Router router = new Router(config, registry, agents, () -> shuttingDown, requestLog);
+        int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        undertow = Undertow.builder()
+                .addHttpListener(config.port(), config.host())
+                .setIoThreads(ioThreads)
+                .setWorkerThreads(ioThreads * 2)
+                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L) // bodies stream; 0 = no limit
+                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
+                .setSocketOption(Options.TCP_NODELAY, true)
+                .setHandler(new HttpContinueReadHandler(router))
+                .build();
+        undertow.start();
+        port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        long sweepMs = Math.max(1000, Math.min(60_000, config.tokenIdleTimeout().toMillis() / 4));
+        housekeeping.scheduleWithFixedDelay(() -> registry.sweep(config.tokenIdleTimeout(),
+                c -> c.fail(404, "Tunnel not found (or not seen in a long time)")), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+        log.info("wstunnel srv listening on {}:{}{}", config.host(), port,
+                config.basePath().isEmpty() ? "" : " base path " + config.basePath());
     }
 
     /** The bound port (useful with port 0). */
     public int port() {
-        throw new UnsupportedOperationException("not yet implemented");
+        return port;
     }
 
     public ServerConfig config() {
         return config;
     }
 
+    /** Tunnelled requests in flight. */
+    public int inFlight() {
+        return requestLog.inFlight();
+    }
+
+    /** Connected agent sockets. */
+    public int agents() {
+        return sessions.size();
+    }
+
     /**
      * Graceful stop: refuse new requests (503), let in-flight ones finish within {@code grace},
-     * then close agent sockets with 1001 going away and unbind.
+     * then close agent sockets with 1001 going away and unbind. Idempotent.
      */
-    public void stop(Duration grace) {
-        throw new UnsupportedOperationException("not yet implemented");
+    public synchronized void stop(Duration grace) {
+        if (undertow == null) {
+            return;
+        }
+        shuttingDown = true;
+        log.info("wstunnel srv stopping: {} requests in flight, grace {} s", inFlight(), grace.toSeconds());
+        for (Tunnel t : registry.all()) {
+            for (CallerStream c : t.drainQueue()) {
+                c.fail(503, "Server is shutting down");
+            }
+        }
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (V2Session s : sessions) {
+            s.goAway("server shutting down");
+        }
+        long closeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (!sessions.isEmpty() && System.nanoTime() < closeDeadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        for (V2Session s : sessions) {
+            s.abort("server stopped");
+        }
+        housekeeping.shutdownNow();
+        undertow.stop();
+        undertow = null;
+        log.info("wstunnel srv stopped");
     }
 
     @Override

@@ -1,0 +1,145 @@
+package io.wstunnel.srv.agent;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.AttachmentKey;
+import io.undertow.util.Headers;
+import io.undertow.util.Methods;
+import io.undertow.websockets.WebSocketConnectionCallback;
+import io.undertow.websockets.WebSocketProtocolHandshakeHandler;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.undertow.websockets.core.protocol.Handshake;
+import io.undertow.websockets.core.protocol.version13.Hybi13Handshake;
+import io.undertow.websockets.spi.WebSocketHttpExchange;
+import io.wstunnel.protocol.Subprotocol;
+import io.wstunnel.srv.ServerConfig;
+import io.wstunnel.srv.http.PlainText;
+import io.wstunnel.srv.tunnel.TokenRegistry;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+/**
+ * {@code GET <base>/_tunnel}: checks an agent's upgrade request (token, password, limits, framing)
+ * with plain-text refusals, then completes the WebSocket handshake and starts its session.
+ */
+public final class AgentEndpoint implements HttpHandler {
+    private static final Logger log = LoggerFactory.getLogger(AgentEndpoint.class);
+    private static final AttachmentKey<AgentHello> HELLO = AttachmentKey.create(AgentHello.class);
+
+    /** What the handshake established about the agent. */
+    record AgentHello(String token, String remote, String clientVersion) {
+    }
+
+    private final ServerConfig config;
+    private final TokenRegistry registry;
+    private final BooleanSupplier shuttingDown;
+    private final SessionTracker tracker;
+    private final WebSocketProtocolHandshakeHandler upgrade;
+
+    /** Keeps the live sessions for shutdown and statistics. */
+    public interface SessionTracker {
+        void opened(V2Session s);
+
+        void closed(V2Session s);
+    }
+
+    public AgentEndpoint(ServerConfig config, TokenRegistry registry, BooleanSupplier shuttingDown, SessionTracker tracker) {
+        this.config = config;
+        this.registry = registry;
+        this.shuttingDown = shuttingDown;
+        this.tracker = tracker;
+        List<Handshake> handshakes = List.of(new Hybi13Handshake(Set.of(Subprotocol.V2), false));
+        this.upgrade = new WebSocketProtocolHandshakeHandler(handshakes, (WebSocketConnectionCallback) this::onConnect);
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        if (!exchange.getRequestMethod().equals(Methods.GET)) {
+            PlainText.send(exchange, 400, "Only GET requests are supported");
+            return;
+        }
+        String upgradeHeader = exchange.getRequestHeaders().getFirst(Headers.UPGRADE);
+        if (upgradeHeader == null || !upgradeHeader.equalsIgnoreCase("websocket")) {
+            PlainText.send(exchange, 400, "Not a WebSocket upgrade");
+            return;
+        }
+        String token = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
+        String remote = PlainText.remote(exchange);
+        if (token == null || token.isEmpty()) {
+            PlainText.send(exchange, 400, "Origin header with rendez-vous token required");
+            return;
+        }
+        if (token.length() < ServerConfig.MIN_TOKEN_LENGTH) {
+            log.info("agent {} refused: token {} too short", remote, TokenRegistry.cut(token));
+            PlainText.send(exchange, 400, "Rendez-vous token is too short (must be 16 chars)");
+            return;
+        }
+        if (shuttingDown.getAsBoolean()) {
+            PlainText.send(exchange, 503, "Server is shutting down");
+            return;
+        }
+        String authError = PasswordCheck.check(config.passwords().get(token), token,
+                exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION));
+        if (authError != null) {
+            log.info("agent {} refused for tunnel {}: {}", remote, TokenRegistry.cut(token), authError);
+            exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Basic realm=\"wstunnel\"");
+            PlainText.send(exchange, 401, authError);
+            return;
+        }
+        Tunnel known = registry.get(token);
+        if (config.maxClientsPerToken() > 0 && known != null && known.agentCount() >= config.maxClientsPerToken()) {
+            log.info("agent {} refused for tunnel {}: {} agents already", remote, TokenRegistry.cut(token), known.agentCount());
+            PlainText.send(exchange, 429, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
+            return;
+        }
+        if (!offers(exchange, Subprotocol.V2)) {
+            // Legacy (Go) agents offer no subprotocol; their framing is not served by this endpoint yet.
+            log.info("agent {} refused for tunnel {}: no {} subprotocol offered", remote, TokenRegistry.cut(token), Subprotocol.V2);
+            PlainText.send(exchange, 400, "This server speaks the " + Subprotocol.V2
+                    + " subprotocol; legacy agents are not supported yet");
+            return;
+        }
+        String version = exchange.getRequestHeaders().getFirst("X-Client-Version");
+        exchange.putAttachment(HELLO, new AgentHello(token, remote, version == null ? "" : version));
+        upgrade.handleRequest(exchange);
+    }
+
+    private static boolean offers(HttpServerExchange exchange, String protocol) {
+        for (String v : exchange.getRequestHeaders().get(Headers.SEC_WEB_SOCKET_PROTOCOL)) {
+            if (Arrays.stream(v.split(",")).map(String::trim).anyMatch(protocol::equals)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
+        AgentHello hello = exchange.getAttachment(HELLO);
+        if (hello == null || !Subprotocol.V2.equals(channel.getSubProtocol())) {
+            IoUtils.safeClose(channel);
+            return;
+        }
+        Tunnel tunnel = registry.getOrCreate(hello.token());
+        V2Session[] holder = new V2Session[1];
+        V2Session session = new V2Session(channel, tunnel, config.settings(), config.wsTimeout(),
+                config.maxQueuedBytesPerAgent(), hello.remote(), hello.clientVersion(), () -> tracker.closed(holder[0]));
+        holder[0] = session;
+        if (!tunnel.addAgent(session)) {
+            // Lost a race with another agent of the same token.
+            WebSockets.sendClose(1008, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token",
+                    channel, null);
+            return;
+        }
+        tracker.opened(session);
+        log.info("tunnel {} agent connected from {} (version '{}', {})", tunnel.tokenId(), hello.remote(),
+                hello.clientVersion(), Subprotocol.V2);
+        session.start();
+    }
+}

@@ -1,0 +1,453 @@
+package io.wstunnel.srv.agent;
+
+import io.undertow.websockets.core.AbstractReceiveListener;
+import io.undertow.websockets.core.BufferedBinaryMessage;
+import io.undertow.websockets.core.BufferedTextMessage;
+import io.undertow.websockets.core.WebSocketCallback;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.Frame;
+import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.protocol.Settings;
+import io.wstunnel.protocol.StreamKind;
+import io.wstunnel.srv.tunnel.AgentConnection;
+import io.wstunnel.srv.tunnel.CallerStream;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+import org.xnio.Pooled;
+
+/**
+ * One agent socket speaking wstunnel.v2. The session state machine and every stream's flow-control
+ * state are guarded by this object's monitor; frames arrive on the socket's IO thread. Callers are
+ * only ever notified after the monitor is released.
+ */
+public final class V2Session implements AgentConnection {
+    private static final Logger log = LoggerFactory.getLogger(V2Session.class);
+
+    enum State { AWAITING_HELLO, OPEN, DRAINING, CLOSED }
+
+    private final WebSocketChannel channel;
+    private final Tunnel tunnel;
+    private final Settings local;
+    private final Duration wsTimeout;
+    private final int maxQueuedBytes;
+    private final String remote;
+    private final String clientVersion;
+    private final Map<Integer, V2Stream> streams = new HashMap<>();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final List<Runnable> writableWaiters = new ArrayList<>();
+    private final Runnable onClosed;
+
+    private State state = State.AWAITING_HELLO;
+    private Settings peer = Settings.DEFAULT;
+    private int nextStreamId = 1;
+    private int lastAgentStreamId;
+    private volatile long lastReceivedNanos = System.nanoTime();
+
+    public V2Session(WebSocketChannel channel, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
+                     String remote, String clientVersion, Runnable onClosed) {
+        this.channel = channel;
+        this.tunnel = tunnel;
+        this.local = local;
+        this.wsTimeout = wsTimeout;
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.remote = remote;
+        this.clientVersion = clientVersion;
+        this.onClosed = onClosed;
+    }
+
+    /** Sends HELLO and starts receiving. Call once, after the upgrade. */
+    public void start() {
+        channel.addCloseTask(ch -> closed("socket closed"));
+        channel.getReceiveSetter().set(new Receiver());
+        send(FrameCodec.encode(new Frame.Hello(local)), null);
+        channel.resumeReceives();
+        scheduleKeepAlive();
+    }
+
+    // ------------------------------------------------------------------ AgentConnection
+
+    @Override
+    public boolean tryOpen(CallerStream caller) {
+        V2Stream s;
+        synchronized (this) {
+            if (state != State.OPEN || streams.size() >= peer.maxConcurrentStreams() || !caller.isActive()) {
+                return false;
+            }
+            int id = nextStreamId;
+            if (id > FrameCodec.MAX_STREAM_ID - 2) {
+                state = State.DRAINING; // ids exhausted: let this socket finish, the agent redials
+                return false;
+            }
+            nextStreamId += 2;
+            s = new V2Stream(this, id, caller, peer.initialWindow(), local.initialWindow(), peer.maxFramePayload());
+            streams.put(id, s);
+            boolean end = !caller.hasBody();
+            if (end) {
+                s.localEnded = true;
+            }
+            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, StreamKind.HTTP, caller.head(), end));
+            send(open, () -> s.openWritten = true);
+        }
+        if (log.isDebugEnabled()) {
+            log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
+        }
+        caller.onOpened(s);
+        return true;
+    }
+
+    @Override
+    public synchronized int load() {
+        return streams.size();
+    }
+
+    @Override
+    public synchronized boolean accepting() {
+        return state == State.OPEN && streams.size() < peer.maxConcurrentStreams();
+    }
+
+    @Override
+    public String remoteAddress() {
+        return remote;
+    }
+
+    @Override
+    public String clientVersion() {
+        return clientVersion;
+    }
+
+    @Override
+    public void goAway(String reason) {
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            if (state != State.DRAINING) {
+                state = State.DRAINING;
+                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, ErrorCode.GOING_AWAY, reason)), null);
+            }
+        }
+        closeWith(ErrorCode.GOING_AWAY.closeCode(), reason);
+    }
+
+    @Override
+    public void abort(String reason) {
+        IoUtils.safeClose(channel);
+        closed(reason);
+    }
+
+    /** Streams currently open (for graceful shutdown). */
+    public synchronized int openStreams() {
+        return streams.size();
+    }
+
+    // ------------------------------------------------------------------ outbound
+
+    /** Queues a frame; {@code onWritten} runs (IO thread) once the frame is on the socket. */
+    void send(ByteBuffer frame, Runnable onWritten) {
+        int n = frame.remaining();
+        queuedBytes.addAndGet(n);
+        WebSockets.sendBinary(frame, channel, new WebSocketCallback<Void>() {
+            @Override
+            public void complete(WebSocketChannel ch, Void context) {
+                released(n);
+                if (onWritten != null) {
+                    onWritten.run();
+                }
+            }
+
+            @Override
+            public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
+                released(n);
+                log.debug("tunnel {} agent {}: send failed: {}", tunnel.tokenId(), remote, throwable.toString());
+                IoUtils.safeClose(ch);
+            }
+        });
+    }
+
+    boolean socketWritable() {
+        return queuedBytes.get() < maxQueuedBytes;
+    }
+
+    /** Runs {@code r} once the outbound queue is under its cap (possibly at once). */
+    void whenWritable(Runnable r) {
+        synchronized (writableWaiters) {
+            writableWaiters.add(r);
+        }
+        if (socketWritable()) {
+            runWritableWaiters();
+        }
+    }
+
+    private void released(int n) {
+        if (queuedBytes.addAndGet(-n) < maxQueuedBytes) {
+            runWritableWaiters();
+        }
+    }
+
+    private void runWritableWaiters() {
+        List<Runnable> ready;
+        synchronized (writableWaiters) {
+            if (writableWaiters.isEmpty()) {
+                return;
+            }
+            ready = new ArrayList<>(writableWaiters);
+            writableWaiters.clear();
+        }
+        ready.forEach(Runnable::run);
+    }
+
+    /** A stream closed outside frame dispatch: queued requests may use the slot. Monitor not held. */
+    void slotFreed() {
+        tunnel.drain();
+    }
+
+    /** Called with the monitor held when a stream has ended both ways or been reset. */
+    void forget(V2Stream s) {
+        streams.remove(s.id());
+    }
+
+    /** Stream-level failure detected locally: RESET it and tell its caller. */
+    private void resetStream(int id, ErrorCode code, String reason) {
+        V2Stream s;
+        synchronized (this) {
+            s = streams.remove(id);
+            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+            if (s != null) {
+                s.closed = true;
+            }
+        }
+        log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
+        if (s != null) {
+            s.caller.onReset(code, reason, false);
+            tunnel.drain();
+        }
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    private void onMessage(ByteBuffer message) {
+        try {
+            Frame f = FrameCodec.decode(message, local);
+            if (log.isTraceEnabled()) {
+                log.trace("tunnel {} agent {}: received {} stream {}", tunnel.tokenId(), remote, f.type(), f.streamId());
+            }
+            dispatch(f);
+        } catch (ProtocolException e) {
+            if (e.streamLevel()) {
+                resetStream(e.streamId(), e.code(), e.getMessage());
+            } else {
+                protocolFailure(e);
+            }
+        }
+    }
+
+    private void dispatch(Frame f) {
+        if (f instanceof Frame.Hello h) {
+            synchronized (this) {
+                if (state != State.AWAITING_HELLO) {
+                    throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "second HELLO");
+                }
+                peer = h.settings();
+                state = State.OPEN;
+            }
+            log.debug("tunnel {} agent {}: HELLO {}", tunnel.tokenId(), remote, h.settings());
+            tunnel.drain();
+            return;
+        }
+        synchronized (this) {
+            if (state == State.AWAITING_HELLO) {
+                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + f.type());
+            }
+        }
+        V2Stream s;
+        if (f instanceof Frame.Data d) {
+            s = stream(d.streamId());
+            if (s != null && s.onData(d)) {
+                tunnel.drain();
+            }
+        } else if (f instanceof Frame.WindowUpdate w) {
+            s = stream(w.streamId());
+            if (s != null) {
+                s.onWindowUpdate(w.increment());
+            }
+        } else if (f instanceof Frame.Reply r) {
+            s = stream(r.streamId());
+            if (s != null && s.onReply(r)) {
+                tunnel.drain();
+            }
+        } else if (f instanceof Frame.Reset r) {
+            synchronized (this) {
+                s = streams.remove(r.streamId());
+                if (s != null) {
+                    s.closed = true;
+                }
+            }
+            if (s != null) {
+                log.debug("tunnel {} agent {}: stream {} reset by agent: {} {}", tunnel.tokenId(), remote, r.streamId(), r.code(), r.reason());
+                s.caller.onReset(r.code(), r.reason(), r.code() == ErrorCode.REFUSED_STREAM);
+                tunnel.drain();
+            }
+        } else if (f instanceof Frame.GoAway g) {
+            onGoAway(g);
+        } else if (f instanceof Frame.Open o) {
+            synchronized (this) {
+                if (o.streamId() % 2 != 0 || o.streamId() <= lastAgentStreamId) {
+                    throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + o.streamId()
+                            + " (agent ids must be even and increasing)");
+                }
+                lastAgentStreamId = o.streamId();
+                send(FrameCodec.encode(new Frame.Reset(o.streamId(), ErrorCode.REFUSED_STREAM,
+                        "agent-initiated streams are not supported")), null);
+            }
+        } else {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "unexpected " + f.type());
+        }
+    }
+
+    private synchronized V2Stream stream(int id) {
+        return streams.get(id);
+    }
+
+    private void onGoAway(Frame.GoAway g) {
+        List<V2Stream> unprocessed = new ArrayList<>();
+        synchronized (this) {
+            if (state == State.OPEN) {
+                state = State.DRAINING;
+            }
+            for (V2Stream s : new ArrayList<>(streams.values())) {
+                if (s.id() > g.lastStreamId()) {
+                    streams.remove(s.id());
+                    s.closed = true;
+                    unprocessed.add(s);
+                }
+            }
+        }
+        log.info("tunnel {} agent {}: GOAWAY {} {} ({} streams handed back)", tunnel.tokenId(), remote, g.code(),
+                g.reason(), unprocessed.size());
+        for (V2Stream s : unprocessed) {
+            s.caller.onReset(ErrorCode.REFUSED_STREAM, "agent is going away", true);
+        }
+        tunnel.drain();
+    }
+
+    private void protocolFailure(ProtocolException e) {
+        log.warn("tunnel {} agent {}: protocol error {}: {}; closing the tunnel socket", tunnel.tokenId(), remote,
+                e.code(), e.getMessage());
+        synchronized (this) {
+            if (state != State.CLOSED) {
+                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, e.code(), e.getMessage())), null);
+            }
+        }
+        closeWith(e.code().closeCode(), e.getMessage());
+    }
+
+    private void closeWith(int code, String reason) {
+        String r = reason == null ? "" : reason.length() > 120 ? reason.substring(0, 120) : reason;
+        WebSockets.sendClose(code, r, channel, null);
+        // A peer that never answers our close frame must not keep the socket forever.
+        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
+    }
+
+    /** The socket is gone: every open stream fails (§5 of PROTOCOL.md). Idempotent. */
+    private void closed(String why) {
+        List<V2Stream> lost;
+        synchronized (this) {
+            if (state == State.CLOSED) {
+                return;
+            }
+            state = State.CLOSED;
+            lost = new ArrayList<>(streams.values());
+            streams.clear();
+            lost.forEach(s -> s.closed = true);
+        }
+        log.info("tunnel {} agent {} disconnected ({}), {} streams in flight", tunnel.tokenId(), remote, why, lost.size());
+        for (V2Stream s : lost) {
+            s.caller.onReset(ErrorCode.INTERNAL_ERROR, "tunnel connection lost", !s.openWritten);
+        }
+        tunnel.removeAgent(this);
+        onClosed.run();
+    }
+
+    private void scheduleKeepAlive() {
+        long periodMs = Math.max(1000, wsTimeout.toMillis() / 3);
+        channel.getIoThread().executeAfter(() -> {
+            synchronized (this) {
+                if (state == State.CLOSED) {
+                    return;
+                }
+            }
+            long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReceivedNanos);
+            if (silentMs > wsTimeout.toMillis()) {
+                log.warn("tunnel {} agent {}: nothing received for {} ms, closing as dead", tunnel.tokenId(), remote, silentMs);
+                IoUtils.safeClose(channel);
+                closed("dead peer");
+                return;
+            }
+            WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
+            scheduleKeepAlive();
+        }, periodMs, TimeUnit.MILLISECONDS);
+    }
+
+    private final class Receiver extends AbstractReceiveListener {
+        @Override
+        protected long getMaxBinaryBufferSize() {
+            return local.maxFrameSize();
+        }
+
+        @Override
+        protected long getMaxTextBufferSize() {
+            return 1024;
+        }
+
+        @Override
+        protected void onFullBinaryMessage(WebSocketChannel ch, BufferedBinaryMessage message) {
+            lastReceivedNanos = System.nanoTime();
+            Pooled<ByteBuffer[]> data = message.getData();
+            ByteBuffer merged;
+            try {
+                merged = WebSockets.mergeBuffers(data.getResource());
+            } finally {
+                data.free();
+            }
+            onMessage(merged);
+        }
+
+        @Override
+        protected void onFullTextMessage(WebSocketChannel ch, BufferedTextMessage message) {
+            log.warn("tunnel {} agent {}: text message on a wstunnel.v2 socket; closing", tunnel.tokenId(), remote);
+            closeWith(1003, "text messages are not part of wstunnel.v2");
+        }
+
+        @Override
+        protected void onFullPingMessage(WebSocketChannel ch, BufferedBinaryMessage message) throws java.io.IOException {
+            lastReceivedNanos = System.nanoTime();
+            super.onFullPingMessage(ch, message);
+        }
+
+        @Override
+        protected void onFullPongMessage(WebSocketChannel ch, BufferedBinaryMessage message) throws java.io.IOException {
+            lastReceivedNanos = System.nanoTime();
+            super.onFullPongMessage(ch, message);
+        }
+
+        @Override
+        protected void onError(WebSocketChannel ch, Throwable error) {
+            log.info("tunnel {} agent {}: socket error: {}", tunnel.tokenId(), remote, error.toString());
+            super.onError(ch, error);
+            closed("socket error");
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.wstunnel.srv.agent;
+
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.FlowWindow;
+import io.wstunnel.protocol.Frame;
+import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.srv.tunnel.AgentStream;
+import io.wstunnel.srv.tunnel.CallerStream;
+import java.nio.ByteBuffer;
+
+/**
+ * One stream of a {@link V2Session}. Its fields are guarded by the session's monitor; the caller is
+ * notified only after the monitor is released.
+ */
+final class V2Stream implements AgentStream {
+    private final V2Session session;
+    private final int id;
+    final CallerStream caller;
+    private final FlowWindow sendWindow;
+    private final FlowWindow recvWindow;
+    private final int maxFramePayload;
+    boolean replied;
+    boolean localEnded;
+    boolean remoteEnded;
+    boolean closed;
+    /** Set on the IO thread once the OPEN frame is on the socket. */
+    volatile boolean openWritten;
+
+    V2Stream(V2Session session, int id, CallerStream caller, int sendWindow, int recvWindow, int maxFramePayload) {
+        this.session = session;
+        this.id = id;
+        this.caller = caller;
+        this.sendWindow = new FlowWindow(sendWindow);
+        this.recvWindow = new FlowWindow(recvWindow);
+        this.maxFramePayload = maxFramePayload;
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    // ------------------------------------------------------------ caller side (any thread)
+
+    @Override
+    public int sendCredit() {
+        synchronized (session) {
+            return closed || localEnded ? 0 : sendWindow.available();
+        }
+    }
+
+    @Override
+    public int maxFramePayload() {
+        return maxFramePayload;
+    }
+
+    @Override
+    public boolean socketWritable() {
+        return session.socketWritable();
+    }
+
+    @Override
+    public void whenSocketWritable(Runnable r) {
+        session.whenWritable(r);
+    }
+
+    @Override
+    public void sendData(ByteBuffer data, boolean end) {
+        boolean freed = false;
+        synchronized (session) {
+            if (closed || localEnded) {
+                return;
+            }
+            sendWindow.consume(data.remaining());
+            session.send(FrameCodec.encodeData(id, data, end), null);
+            if (end) {
+                localEnded = true;
+                freed = closeIfDone();
+            }
+        }
+        if (freed) {
+            session.slotFreed();
+        }
+    }
+
+    @Override
+    public void consumed(int bytes) {
+        if (bytes <= 0) {
+            return;
+        }
+        synchronized (session) {
+            if (closed || remoteEnded) {
+                return;
+            }
+            recvWindow.credit(id, bytes);
+            session.send(FrameCodec.encode(new Frame.WindowUpdate(id, bytes)), null);
+        }
+    }
+
+    @Override
+    public void reset(ErrorCode code, String reason) {
+        synchronized (session) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            session.forget(this);
+            session.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+        }
+        session.slotFreed();
+    }
+
+    // ------------------------------------------------------------ agent side (socket IO thread)
+
+    /** @return true if the stream is now closed (a slot freed) */
+    boolean onReply(Frame.Reply r) {
+        boolean done;
+        synchronized (session) {
+            if (closed) {
+                return false;
+            }
+            if (replied) {
+                throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, id, "second REPLY");
+            }
+            replied = true;
+            remoteEnded = r.endStream();
+            done = closeIfDone();
+        }
+        caller.onReply(r.head(), r.endStream());
+        return done;
+    }
+
+    /** @return true if the stream is now closed (a slot freed) */
+    boolean onData(Frame.Data d) {
+        boolean done;
+        synchronized (session) {
+            if (closed) {
+                return false;
+            }
+            if (!replied) {
+                throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, id, "DATA before REPLY");
+            }
+            if (remoteEnded) {
+                throw ProtocolException.stream(ErrorCode.STREAM_CLOSED, id, "DATA after END_STREAM");
+            }
+            recvWindow.receive(id, d.length());
+            remoteEnded = d.endStream();
+            done = closeIfDone();
+        }
+        caller.onData(d.payload(), d.endStream());
+        return done;
+    }
+
+    void onWindowUpdate(int increment) {
+        synchronized (session) {
+            if (closed || localEnded) {
+                return;
+            }
+            sendWindow.credit(id, increment);
+        }
+        caller.onWritable();
+    }
+
+    private boolean closeIfDone() {
+        if (localEnded && remoteEnded && !closed) {
+            closed = true;
+            session.forget(this);
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,420 @@
+package io.wstunnel.srv.http;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HttpString;
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.Header;
+import io.wstunnel.protocol.RequestHead;
+import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.tunnel.AgentStream;
+import io.wstunnel.srv.tunnel.CallerStream;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+
+/**
+ * Bridges one caller's exchange and its tunnel stream without blocking. Owner: the exchange's IO
+ * thread — every event from the tunnel is posted there, so the fields below need no lock.
+ *
+ * <p>Memory per request is bounded by the stream windows: at most one read buffer of request body
+ * and at most the server's receive window of response body are held here.
+ */
+public final class CallerRequest implements CallerStream {
+    private static final Logger log = LoggerFactory.getLogger(CallerRequest.class);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    enum State { QUEUED, OPENED, REPLIED, DONE }
+
+    private final HttpServerExchange exchange;
+    private final XnioIoThread owner;
+    private final Tunnel tunnel;
+    private final RequestHead head;
+    private final boolean hasBody;
+    private final String requestId;
+    private final long timeoutMillis;
+    private final int ackThreshold;
+    private final RequestLog requestLog;
+    private final long startNanos = System.nanoTime();
+
+    private State state = State.QUEUED;
+    private volatile boolean active = true;
+    private AgentStream stream;
+    private XnioExecutor.Key timeout;
+    private StreamSourceChannel requestChannel;
+    private ByteBuffer readBuffer;
+    private boolean requestEnded;
+    private long bytesIn;
+    private StreamSinkChannel responseChannel;
+    private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+    private boolean responseEnded;
+    private int unacked;
+    private long bytesOut;
+    private int status;
+    private boolean logged;
+
+    CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
+                  int receiveWindow, RequestLog requestLog) {
+        this.exchange = exchange;
+        this.owner = exchange.getIoThread();
+        this.tunnel = tunnel;
+        this.head = head;
+        this.hasBody = RequestHeads.hasBody(exchange);
+        this.requestId = requestId;
+        this.timeoutMillis = timeoutMillis;
+        this.ackThreshold = Math.max(1, receiveWindow / 2);
+        this.requestLog = requestLog;
+    }
+
+    /** Starts routing; call on the owner thread inside a dispatched exchange. */
+    void start() {
+        requestLog.started(this);
+        exchange.addExchangeCompleteListener((ex, next) -> {
+            if (state != State.DONE) {
+                callerGone("exchange ended early");
+            }
+            logCompletion();
+            next.proceed();
+        });
+        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        submit();
+    }
+
+    private void submit() {
+        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
+            failNow(504, "too many requests in-flight, tunnel broken?");
+        }
+    }
+
+    // ------------------------------------------------------------------ CallerStream (any thread)
+
+    @Override
+    public RequestHead head() {
+        return head;
+    }
+
+    @Override
+    public boolean hasBody() {
+        return hasBody;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+    @Override
+    public void onOpened(AgentStream s) {
+        owner.execute(() -> opened(s));
+    }
+
+    @Override
+    public void onReply(ResponseHead h, boolean endStream) {
+        owner.execute(() -> replied(h, endStream));
+    }
+
+    @Override
+    public void onData(ByteBuffer data, boolean endStream) {
+        owner.execute(() -> data(data, endStream));
+    }
+
+    @Override
+    public void onWritable() {
+        owner.execute(this::pumpRequest);
+    }
+
+    @Override
+    public void onReset(ErrorCode code, String reason, boolean notProcessed) {
+        owner.execute(() -> reset(code, reason, notProcessed));
+    }
+
+    @Override
+    public void fail(int status, String reason) {
+        owner.execute(() -> failNow(status, reason));
+    }
+
+    // ------------------------------------------------------------------ owner thread
+
+    private void opened(AgentStream s) {
+        if (state != State.QUEUED) {
+            s.reset(ErrorCode.CANCEL, "request no longer wanted");
+            return;
+        }
+        stream = s;
+        state = State.OPENED;
+        if (hasBody) {
+            if (requestChannel == null) {
+                requestChannel = exchange.getRequestChannel();
+                readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, s.maxFramePayload()));
+                requestChannel.getReadSetter().set(ch -> pumpRequest());
+            }
+            pumpRequest();
+        }
+    }
+
+    /** Moves request body to the agent while it has credit; suspends reads otherwise. */
+    private void pumpRequest() {
+        if (state == State.DONE || state == State.QUEUED || requestEnded || requestChannel == null || stream == null) {
+            return;
+        }
+        try {
+            while (true) {
+                int credit = stream.sendCredit();
+                if (credit == 0) {
+                    requestChannel.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                    return;
+                }
+                if (!stream.socketWritable()) {
+                    requestChannel.suspendReads();
+                    stream.whenSocketWritable(this::onWritable);
+                    return;
+                }
+                readBuffer.clear().limit(Math.min(credit, Math.min(readBuffer.capacity(), stream.maxFramePayload())));
+                int n = requestChannel.read(readBuffer);
+                if (n < 0) {
+                    requestEnded = true;
+                    requestChannel.suspendReads();
+                    stream.sendData(EMPTY, true);
+                    return;
+                }
+                if (n == 0) {
+                    requestChannel.resumeReads();
+                    return;
+                }
+                readBuffer.flip();
+                bytesIn += n;
+                stream.sendData(readBuffer, false);
+            }
+        } catch (IOException e) {
+            callerGone("request body: " + e.getMessage());
+        }
+    }
+
+    private void replied(ResponseHead h, boolean endStream) {
+        if (state != State.OPENED) {
+            return;
+        }
+        cancelTimeout();
+        state = State.REPLIED;
+        status = h.status();
+        exchange.setStatusCode(status);
+        if (!h.reason().isEmpty()) {
+            exchange.setReasonPhrase(h.reason());
+        }
+        HeaderMap out = exchange.getResponseHeaders();
+        for (Header field : h.headers().withoutHopByHop().fields()) {
+            out.add(HttpString.tryFromString(field.name()), field.value());
+        }
+        if (endStream) {
+            responseEnded = true;
+            finish();
+            return;
+        }
+        responseChannel = exchange.getResponseChannel();
+        responseChannel.getWriteSetter().set(ch -> pumpResponse());
+        pumpResponse();
+    }
+
+    private void data(ByteBuffer data, boolean endStream) {
+        if (state != State.REPLIED) {
+            return;
+        }
+        if (data.hasRemaining()) {
+            pending.add(data);
+        }
+        responseEnded |= endStream;
+        pumpResponse();
+    }
+
+    /** Writes what the caller's socket takes now; credits the agent for what was written. */
+    private void pumpResponse() {
+        if (state != State.REPLIED) {
+            return;
+        }
+        try {
+            while (!pending.isEmpty()) {
+                ByteBuffer b = pending.peek();
+                int n = responseChannel.write(b);
+                bytesOut += n;
+                unacked += n;
+                if (b.hasRemaining()) {
+                    break;
+                }
+                pending.poll();
+            }
+        } catch (IOException e) {
+            callerGone("response write: " + e.getMessage());
+            return;
+        }
+        if (!responseEnded && unacked >= ackThreshold) {
+            stream.consumed(unacked);
+            unacked = 0;
+        }
+        if (!pending.isEmpty()) {
+            responseChannel.resumeWrites();
+        } else if (responseEnded) {
+            finish();
+        } else {
+            responseChannel.suspendWrites();
+        }
+    }
+
+    /** The whole response is handed to the caller's socket: flush and end. */
+    private void finish() {
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null && !requestEnded && hasBody) {
+            // The agent answered before reading the whole body: stop the upload, drop the connection after.
+            stream.reset(ErrorCode.CANCEL, "response complete");
+            exchange.setPersistent(false);
+        }
+        stream = null;
+        if (responseChannel == null) {
+            exchange.endExchange();
+            return;
+        }
+        try {
+            responseChannel.shutdownWrites();
+            if (responseChannel.flush()) {
+                exchange.endExchange();
+                return;
+            }
+        } catch (IOException e) {
+            callerGone("response flush: " + e.getMessage());
+            return;
+        }
+        responseChannel.getWriteSetter().set(ChannelListeners.flushingChannelListener(
+                ch -> exchange.endExchange(), (ch, e) -> IoUtils.safeClose(exchange.getConnection())));
+        responseChannel.resumeWrites();
+    }
+
+    private void reset(ErrorCode code, String reason, boolean notProcessed) {
+        if (state == State.DONE || state == State.QUEUED) {
+            return;
+        }
+        stream = null;
+        if (state == State.REPLIED) {
+            breakResponse("agent reset the stream after the response started: " + code + " " + reason);
+            return;
+        }
+        if (notProcessed && bytesIn == 0) {
+            log.debug("req {} not processed by the agent ({}), routing it again", requestId, reason);
+            state = State.QUEUED;
+            submit();
+            return;
+        }
+        if (code == ErrorCode.INTERNAL_ERROR && "tunnel connection lost".equals(reason)) {
+            failNow(502, "Tunnel connection lost before the response was complete");
+        } else {
+            failNow(502, "Tunnel stream failed: " + code + (reason.isEmpty() ? "" : " " + reason));
+        }
+    }
+
+    private void onTimeout() {
+        timeout = null;
+        if (state == State.QUEUED || state == State.OPENED) {
+            failNow(504, "Tunnel timeout");
+        }
+    }
+
+    /** Answers with a plain-text error, or breaks the response if it has already started. */
+    private void failNow(int code, String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.REPLIED) {
+            breakResponse(reason);
+            return;
+        }
+        if (state == State.QUEUED) {
+            tunnel.withdraw(this);
+        }
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, reason);
+            stream = null;
+        }
+        if (hasBody && !requestEnded) {
+            if (requestChannel != null) {
+                requestChannel.suspendReads();
+            }
+            exchange.setPersistent(false);
+        }
+        status = code;
+        PlainText.send(exchange, code, reason);
+    }
+
+    /** The response started but cannot complete: the caller must see a broken response. */
+    private void breakResponse(String why) {
+        log.info("req {} broken mid-response: {}", requestId, why);
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, why);
+            stream = null;
+        }
+        pending.clear();
+        IoUtils.safeClose(exchange.getConnection());
+        logCompletion();
+    }
+
+    /** The caller went away: cancel the stream so the agent aborts the local request. */
+    private void callerGone(String why) {
+        if (state == State.DONE && stream == null) {
+            return;
+        }
+        log.debug("req {} caller gone: {}", requestId, why);
+        if (state == State.QUEUED) {
+            tunnel.withdraw(this);
+        }
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, "caller went away");
+            stream = null;
+        }
+        pending.clear();
+        status = status == 0 ? 499 : status;
+        IoUtils.safeClose(exchange.getConnection());
+        logCompletion();
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.remove();
+            timeout = null;
+        }
+    }
+
+    private void logCompletion() {
+        if (!logged) {
+            logged = true;
+            requestLog.completed(this, status == 0 ? exchange.getStatusCode() : status, bytesIn, bytesOut,
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+        }
+    }
+
+    String tokenId() {
+        return tunnel.tokenId();
+    }
+}

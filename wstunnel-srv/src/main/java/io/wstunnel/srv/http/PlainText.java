@@ -1,0 +1,31 @@
+package io.wstunnel.srv.http;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/** Plain-text answers: every error body the server emits goes through here. */
+public final class PlainText {
+    private PlainText() {
+    }
+
+    /** Sends {@code text} (no trailing newline added) with the given status and ends the exchange. */
+    public static void send(HttpServerExchange exchange, int status, String text) {
+        exchange.setStatusCode(status);
+        exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.X_CONTENT_TYPE_OPTIONS, "nosniff");
+        byte[] body = text.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
+        exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
+    }
+
+    /** The peer's IP address as text. */
+    public static String remote(HttpServerExchange exchange) {
+        InetSocketAddress a = exchange.getSourceAddress();
+        if (a == null) {
+            return "unknown";
+        }
+        return a.getAddress() != null ? a.getAddress().getHostAddress() : a.getHostString();
+    }
+}

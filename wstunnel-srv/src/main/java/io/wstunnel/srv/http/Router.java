@@ -1,0 +1,108 @@
+package io.wstunnel.srv.http;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.SameThreadExecutor;
+import io.wstunnel.srv.ServerConfig;
+import io.wstunnel.srv.tunnel.TokenRegistry;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Entry point of every HTTP request: reserved endpoints under the base path, else a tunnelled
+ * request routed by {@code X-Token} or {@code /_token/<token>/rest}.
+ */
+public final class Router implements HttpHandler {
+    static final String TOKEN_PREFIX = "/_token/";
+
+    private final ServerConfig config;
+    private final TokenRegistry registry;
+    private final HttpHandler agentEndpoint;
+    private final BooleanSupplier shuttingDown;
+    private final RequestLog requestLog;
+    private final AtomicLong ids = new AtomicLong();
+
+    public Router(ServerConfig config, TokenRegistry registry, HttpHandler agentEndpoint, BooleanSupplier shuttingDown,
+                  RequestLog requestLog) {
+        this.config = config;
+        this.registry = registry;
+        this.agentEndpoint = agentEndpoint;
+        this.shuttingDown = shuttingDown;
+        this.requestLog = requestLog;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) throws Exception {
+        String raw = rawPath(exchange);
+        String rel = underBasePath(raw);
+        if (rel != null) {
+            if (rel.equals("/_health_check")) {
+                PlainText.send(exchange, 200, "WSTUNSRV RUNNING\n");
+                return;
+            }
+            if (rel.equals("/_tunnel")) {
+                agentEndpoint.handleRequest(exchange);
+                return;
+            }
+            if (rel.startsWith(TOKEN_PREFIX) || rel.equals("/_token")) {
+                String afterPrefix = rel.length() > TOKEN_PREFIX.length() ? rel.substring(TOKEN_PREFIX.length()) : "";
+                int slash = afterPrefix.indexOf('/');
+                if (slash <= 0) {
+                    PlainText.send(exchange, 400, "Missing token in URI");
+                    return;
+                }
+                route(exchange, afterPrefix.substring(0, slash), afterPrefix.substring(slash));
+                return;
+            }
+        }
+        String token = exchange.getRequestHeaders().getFirst("X-Token");
+        if (token == null || token.isEmpty()) {
+            PlainText.send(exchange, 400, "Missing X-Token header");
+            return;
+        }
+        route(exchange, token, raw);
+    }
+
+    private void route(HttpServerExchange exchange, String token, String path) {
+        if (shuttingDown.getAsBoolean()) {
+            exchange.setPersistent(false);
+            PlainText.send(exchange, 503, "Server is shutting down");
+            return;
+        }
+        Tunnel tunnel = registry.get(token);
+        if (tunnel == null) {
+            PlainText.send(exchange, 404, "Tunnel not found (or not seen in a long time)");
+            return;
+        }
+        String query = exchange.getQueryString();
+        String target = query == null || query.isEmpty() ? path : path + "?" + query;
+        CallerRequest request = new CallerRequest(exchange, tunnel, RequestHeads.build(exchange, target),
+                Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(),
+                config.settings().initialWindow(), requestLog);
+        exchange.dispatch(SameThreadExecutor.INSTANCE, request::start);
+    }
+
+    /** The request path as the caller sent it (still percent-encoded), without scheme and host. */
+    static String rawPath(HttpServerExchange exchange) {
+        String uri = exchange.getRequestURI();
+        if (!uri.startsWith("/")) {
+            int scheme = uri.indexOf("://");
+            int slash = scheme < 0 ? -1 : uri.indexOf('/', scheme + 3);
+            uri = slash < 0 ? "/" : uri.substring(slash);
+        }
+        return uri;
+    }
+
+    /** @return the path relative to the base path, or null when it lies outside it */
+    private String underBasePath(String raw) {
+        String base = config.basePath();
+        if (base.isEmpty()) {
+            return raw;
+        }
+        if (raw.equals(base)) {
+            return "/";
+        }
+        return raw.startsWith(base + "/") ? raw.substring(base.length()) : null;
+    }
+}

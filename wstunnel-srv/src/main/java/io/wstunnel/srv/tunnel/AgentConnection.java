@@ -1,0 +1,28 @@
+package io.wstunnel.srv.tunnel;
+
+/** One connected agent socket, whatever its framing. Thread-safe. */
+public interface AgentConnection {
+    /**
+     * Opens a stream for the request if this agent can take one now, and then calls
+     * {@link CallerStream#onOpened}. Never blocks.
+     *
+     * @return false if the agent is not accepting streams or is at its stream limit
+     */
+    boolean tryOpen(CallerStream caller);
+
+    /** Streams in flight, for least-loaded dispatch. */
+    int load();
+
+    /** True while new streams may be opened on it. */
+    boolean accepting();
+
+    String remoteAddress();
+
+    String clientVersion();
+
+    /** Asks the agent to finish: no new streams, close with 1001 once idle or after the deadline. */
+    void goAway(String reason);
+
+    /** Closes the socket now. */
+    void abort(String reason);
+}
