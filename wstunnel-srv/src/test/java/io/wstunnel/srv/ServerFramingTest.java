@@ -335,4 +335,20 @@ class ServerFramingTest {
             }
         }
     }
+
+    @Test
+    void oversizedHeadIsRefusedWith431AndTheTunnelKeepsServing() throws Exception {
+        Settings smallHeads = new Settings(256 * 1024, 16, 64 * 1024, 1024);
+        try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, smallHeads)) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/big")).header("X-Token", TOKEN)
+                    .header("X-Big", "v".repeat(4000)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(431);
+            assertThat(r.body()).startsWith("Request header fields too large");
+            var ok = get("/small");
+            Frame.Open open = agent.next(Frame.Open.class);
+            assertThat(open.head().target()).isEqualTo("/small");
+            agent.send(new Frame.Reply(open.streamId(), new ResponseHead(204, "", Headers.EMPTY), true));
+            assertThat(ok.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
+        }
+    }
 }

@@ -91,14 +91,19 @@ public final class V2Session implements AgentConnection {
                 state = State.DRAINING; // ids exhausted: let this socket finish, the agent redials
                 return false;
             }
+            boolean end = !caller.hasBody();
+            ByteBuffer open = encodeOpen(id, caller, end);
+            if (open == null) {
+                caller.fail(431, "Request header fields too large for the tunnel (limit "
+                        + peer.maxHeadSize() + " bytes)");
+                return true; // answered: the tunnel must not queue it
+            }
             nextStreamId += 2;
             s = new V2Stream(this, id, caller, peer.initialWindow(), local.initialWindow(), peer.maxFramePayload());
             streams.put(id, s);
-            boolean end = !caller.hasBody();
             if (end) {
                 s.localEnded = true;
             }
-            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, StreamKind.HTTP, caller.head(), end));
             send(open, () -> s.openWritten = true);
         }
         if (log.isDebugEnabled()) {
@@ -106,6 +111,16 @@ public final class V2Session implements AgentConnection {
         }
         caller.onOpened(s);
         return true;
+    }
+
+    /** @return the OPEN frame, or null when the head exceeds what the agent accepts */
+    private ByteBuffer encodeOpen(int id, CallerStream caller, boolean end) {
+        try {
+            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, StreamKind.HTTP, caller.head(), end));
+            return open.remaining() - FrameCodec.HEADER_SIZE > peer.maxHeadSize() ? null : open;
+        } catch (IllegalArgumentException e) {
+            return null; // a single header value over 64 KiB
+        }
     }
 
     @Override
