@@ -55,6 +55,32 @@ public record AgentConfig(
         Objects.requireNonNull(timeout, "timeout");
     }
 
+    /** Never shows the token in full, the password, or credentials inside URIs. */
+    @Override
+    public String toString() {
+        return "AgentConfig[tunnel=" + redact(tunnel) + ", token=" + maskToken(token)
+                + ", password=" + (password == null ? "none" : "***") + ", server=" + redact(server)
+                + ", hostPattern=" + hostPattern + ", timeout=" + timeout + ", insecure=" + insecure
+                + ", certFile=" + certFile + ", proxy=" + redact(proxy) + ", statusFile=" + statusFile
+                + ", clientVersion=" + clientVersion + ", localConnectTimeout=" + localConnectTimeout
+                + ", localResponseTimeout=" + localResponseTimeout + ", dialTimeout=" + dialTimeout
+                + ", maxBackoff=" + maxBackoff + ", settings=" + settings + ", maxQueuedBytes=" + maxQueuedBytes
+                + ", shutdownGrace=" + shutdownGrace + "]";
+    }
+
+    /** A token as it may appear in logs: its first 8 characters and "...". */
+    public static String maskToken(String token) {
+        return token == null ? "null" : token.substring(0, Math.min(8, token.length())) + "...";
+    }
+
+    /** A URI as it may appear in logs: user-info (credentials) replaced by "***". */
+    public static String redact(URI uri) {
+        if (uri == null || uri.getRawUserInfo() == null) {
+            return String.valueOf(uri);
+        }
+        return uri.toString().replace(uri.getRawUserInfo() + "@", "***@");
+    }
+
     public static Builder builder() {
         return new Builder();
     }

@@ -21,6 +21,12 @@ import java.util.Objects;
  * @param settings              what the server is willing to receive on each v2 agent socket
  * @param tokenIdleTimeout      a token with no agent and no traffic for this long is forgotten
  * @param maxQueuedBytesPerAgent cap on bytes queued for sending on one agent socket
+ * @param adminToken            bearer token non-loopback callers must present to the admin endpoints
+ *                              and /metrics; "" = admin endpoints answer loopback callers only
+ * @param adminListen           "host:port" of a separate listener for the admin endpoints and /metrics,
+ *                              "" = served on the main listener
+ * @param trustedProxies        CIDRs of reverse proxies whose X-Forwarded-For is believed
+ * @param auditLog              file of the JSON-lines audit log, "" = no audit log
  */
 public record ServerConfig(
         String host,
@@ -34,7 +40,11 @@ public record ServerConfig(
         Duration shutdownGrace,
         Settings settings,
         Duration tokenIdleTimeout,
-        int maxQueuedBytesPerAgent) {
+        int maxQueuedBytesPerAgent,
+        String adminToken,
+        String adminListen,
+        java.util.List<String> trustedProxies,
+        String auditLog) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
 
@@ -42,6 +52,10 @@ public record ServerConfig(
         Objects.requireNonNull(host, "host");
         basePath = normaliseBasePath(basePath);
         passwords = Map.copyOf(passwords);
+        adminToken = adminToken == null ? "" : adminToken;
+        adminListen = adminListen == null ? "" : adminListen.trim();
+        trustedProxies = trustedProxies == null ? java.util.List.of() : java.util.List.copyOf(trustedProxies);
+        auditLog = auditLog == null ? "" : auditLog.trim();
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535");
         }
@@ -51,6 +65,14 @@ public record ServerConfig(
         if (maxClientsPerToken < 0) {
             throw new IllegalArgumentException("max clients per token must be 0 (unlimited) or more");
         }
+    }
+
+    /** The configuration without admin options (loopback-only admin, no audit log). */
+    public ServerConfig(String host, int port, String basePath, Duration httpTimeout, Duration wsTimeout,
+                        int maxRequestsPerTunnel, int maxClientsPerToken, Map<String, String> passwords,
+                        Duration shutdownGrace, Settings settings, Duration tokenIdleTimeout, int maxQueuedBytesPerAgent) {
+        this(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel, maxClientsPerToken, passwords,
+                shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent, "", "", java.util.List.of(), "");
     }
 
     /** "" for none or "/", else "/p" without trailing slash. */
@@ -86,6 +108,10 @@ public record ServerConfig(
         b.settings = settings;
         b.tokenIdleTimeout = tokenIdleTimeout;
         b.maxQueuedBytesPerAgent = maxQueuedBytesPerAgent;
+        b.adminToken = adminToken;
+        b.adminListen = adminListen;
+        b.trustedProxies = new java.util.ArrayList<>(trustedProxies);
+        b.auditLog = auditLog;
         return b;
     }
 
@@ -103,6 +129,10 @@ public record ServerConfig(
         private Settings settings = Settings.DEFAULT;
         private Duration tokenIdleTimeout = Duration.ofMinutes(60);
         private int maxQueuedBytesPerAgent = 4 * 1024 * 1024;
+        private String adminToken = "";
+        private String adminListen = "";
+        private java.util.List<String> trustedProxies = new java.util.ArrayList<>();
+        private String auditLog = "";
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -117,10 +147,15 @@ public record ServerConfig(
         public Builder settings(Settings v) { settings = v; return this; }
         public Builder tokenIdleTimeout(Duration v) { tokenIdleTimeout = v; return this; }
         public Builder maxQueuedBytesPerAgent(int v) { maxQueuedBytesPerAgent = v; return this; }
+        public Builder adminToken(String v) { adminToken = v; return this; }
+        public Builder adminListen(String v) { adminListen = v; return this; }
+        public Builder trustedProxies(java.util.List<String> v) { trustedProxies = new java.util.ArrayList<>(v); return this; }
+        public Builder auditLog(String v) { auditLog = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel,
-                    maxClientsPerToken, passwords, shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent);
+                    maxClientsPerToken, passwords, shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent,
+                    adminToken, adminListen, trustedProxies, auditLog);
         }
     }
 }

@@ -27,16 +27,22 @@ public final class TunnelServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final TokenRegistry registry;
-    private final RequestLog requestLog = new RequestLog();
+    private final io.wstunnel.srv.admin.AdminHub admin;
+    private final RequestLog requestLog;
     private final Set<V2Session> sessions = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService housekeeping;
     private volatile boolean shuttingDown;
     private Undertow undertow;
+    private Undertow adminUndertow;
+    private int adminPort = -1;
     private int port;
 
     private TunnelServer(ServerConfig config) {
         this.config = config;
-        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken());
+        this.admin = new io.wstunnel.srv.admin.AdminHub(config);
+        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken(), admin);
+        admin.attach(registry);
+        this.requestLog = new RequestLog(admin);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "wstunnel-srv-housekeeping");
             t.setDaemon(true);
@@ -63,7 +69,9 @@ public final class TunnelServer implements AutoCloseable {
                 sessions.remove(s);
             }
         });
-        Router router = new Router(config, registry, agents, () -> shuttingDown, requestLog);
+        boolean separateAdmin = !config.adminListen().isEmpty();
+        Router router = new Router(config, registry, admin.observeAgents(agents), () -> shuttingDown, requestLog,
+                new io.wstunnel.srv.admin.AdminHandler(admin, !separateAdmin));
         int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
         undertow = Undertow.builder()
                 .addHttpListener(config.port(), config.host())
@@ -76,9 +84,22 @@ public final class TunnelServer implements AutoCloseable {
                 .build();
         undertow.start();
         port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        if (separateAdmin) {
+            InetSocketAddress at = io.wstunnel.srv.admin.AdminHandler.parseListen(config.adminListen());
+            adminUndertow = Undertow.builder()
+                    .addHttpListener(at.getPort(), at.getHostString())
+                    .setIoThreads(1)
+                    .setWorkerThreads(2)
+                    .setHandler(new io.wstunnel.srv.admin.AdminHandler(admin, true))
+                    .build();
+            adminUndertow.start();
+            adminPort = ((InetSocketAddress) adminUndertow.getListenerInfo().get(0).getAddress()).getPort();
+            log.info("wstunnel srv admin endpoints on {}:{}", at.getHostString(), adminPort);
+        }
         long sweepMs = Math.max(1000, Math.min(60_000, config.tokenIdleTimeout().toMillis() / 4));
         housekeeping.scheduleWithFixedDelay(() -> registry.sweep(config.tokenIdleTimeout(),
                 c -> c.fail(404, "Tunnel not found (or not seen in a long time)")), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+        housekeeping.scheduleWithFixedDelay(admin::heartbeat, 15, 15, TimeUnit.SECONDS);
         log.info("wstunnel srv listening on {}:{}{}", config.host(), port,
                 config.basePath().isEmpty() ? "" : " base path " + config.basePath());
     }
@@ -86,6 +107,11 @@ public final class TunnelServer implements AutoCloseable {
     /** The bound port (useful with port 0). */
     public int port() {
         return port;
+    }
+
+    /** The bound port of the separate admin listener, or -1 when there is none. */
+    public int adminPort() {
+        return adminPort;
     }
 
     public ServerConfig config() {
@@ -144,6 +170,11 @@ public final class TunnelServer implements AutoCloseable {
         housekeeping.shutdownNow();
         undertow.stop();
         undertow = null;
+        if (adminUndertow != null) {
+            adminUndertow.stop();
+            adminUndertow = null;
+        }
+        admin.close();
         log.info("wstunnel srv stopped");
     }
 

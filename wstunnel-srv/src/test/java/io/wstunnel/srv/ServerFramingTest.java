@@ -180,7 +180,12 @@ class ServerFramingTest {
                     break;
                 }
             }
-            assertThat(agent.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1002);
+            // The server says why (GOAWAY FLOW_CONTROL_ERROR) and drops the socket (close 1002, or a
+            // reset if the agent was still writing when it went).
+            Frame.GoAway goAway = agent.next(Frame.GoAway.class);
+            assertThat(goAway.code()).isEqualTo(ErrorCode.FLOW_CONTROL_ERROR);
+            assertThat(agent.closed.get(10, TimeUnit.SECONDS)).isIn(1002, -1);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.agents() == 0);
             // The caller's response had started: it must be visibly broken (connection closed early).
             caller.setSoTimeout(10_000);
             InputStream in = caller.getInputStream();

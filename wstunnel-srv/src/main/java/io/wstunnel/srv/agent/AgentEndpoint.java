@@ -15,6 +15,7 @@ import io.undertow.websockets.spi.WebSocketHttpExchange;
 import io.wstunnel.protocol.Subprotocol;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.http.PlainText;
+import io.wstunnel.srv.legacy.LegacyAgents;
 import io.wstunnel.srv.tunnel.TokenRegistry;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.util.Arrays;
@@ -34,7 +35,7 @@ public final class AgentEndpoint implements HttpHandler {
     private static final AttachmentKey<AgentHello> HELLO = AttachmentKey.create(AgentHello.class);
 
     /** What the handshake established about the agent. */
-    record AgentHello(String token, String remote, String clientVersion) {
+    record AgentHello(String token, String remote, String clientVersion, boolean legacy) {
     }
 
     private final ServerConfig config;
@@ -99,20 +100,19 @@ public final class AgentEndpoint implements HttpHandler {
             PlainText.send(exchange, 429, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
             return;
         }
-        if (!offers(exchange, Subprotocol.V2)) {
-            // Legacy (Go) agents offer no subprotocol; their framing is not served by this endpoint yet.
-            log.info("agent {} refused for tunnel {}: no {} subprotocol offered", remote, TokenRegistry.cut(token), Subprotocol.V2);
-            PlainText.send(exchange, 400, "This server speaks the " + Subprotocol.V2
-                    + " subprotocol; legacy agents are not supported yet");
-            return;
-        }
+        // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
+        boolean legacy = !offers(exchange, Subprotocol.V2);
         String version = exchange.getRequestHeaders().getFirst("X-Client-Version");
-        exchange.putAttachment(HELLO, new AgentHello(token, remote, version == null ? "" : version));
+        exchange.putAttachment(HELLO, new AgentHello(token, remote, version == null ? "" : version, legacy));
         upgrade.handleRequest(exchange);
     }
 
     private static boolean offers(HttpServerExchange exchange, String protocol) {
-        for (String v : exchange.getRequestHeaders().get(Headers.SEC_WEB_SOCKET_PROTOCOL)) {
+        io.undertow.util.HeaderValues offered = exchange.getRequestHeaders().get(Headers.SEC_WEB_SOCKET_PROTOCOL);
+        if (offered == null) {
+            return false;
+        }
+        for (String v : offered) {
             if (Arrays.stream(v.split(",")).map(String::trim).anyMatch(protocol::equals)) {
                 return true;
             }
@@ -122,6 +122,10 @@ public final class AgentEndpoint implements HttpHandler {
 
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         AgentHello hello = exchange.getAttachment(HELLO);
+        if (hello != null && hello.legacy() && LegacyAgents.isLegacy(channel)) {
+            LegacyAgents.start(channel, registry.getOrCreate(hello.token()), config, hello.remote(), hello.clientVersion());
+            return;
+        }
         if (hello == null || !Subprotocol.V2.equals(channel.getSubProtocol())) {
             IoUtils.safeClose(channel);
             return;

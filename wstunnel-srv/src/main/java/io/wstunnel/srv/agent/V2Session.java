@@ -104,12 +104,14 @@ public final class V2Session implements AgentConnection {
             if (end) {
                 s.localEnded = true;
             }
+            // Invariant: the caller learns of its stream before any reply can exist. onOpened only
+            // posts to the caller's thread, so posting it first orders it before the agent's frames.
+            caller.onOpened(s);
             send(open, () -> s.openWritten = true);
         }
         if (log.isDebugEnabled()) {
             log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
         }
-        caller.onOpened(s);
         return true;
     }
 
@@ -161,6 +163,11 @@ public final class V2Session implements AgentConnection {
     public void abort(String reason) {
         IoUtils.safeClose(channel);
         closed(reason);
+    }
+
+    /** The agent socket's peer (ip and port), or null. */
+    public java.net.InetSocketAddress peerAddress() {
+        return channel.getSourceAddress();
     }
 
     /** Streams currently open (for graceful shutdown). */

@@ -46,6 +46,7 @@ public final class CallerRequest implements CallerStream {
     private final int ackThreshold;
     private final RequestLog requestLog;
     private final long startNanos = System.nanoTime();
+    private final io.wstunnel.srv.admin.RequestInfo info;
 
     private State state = State.QUEUED;
     private volatile boolean active = true;
@@ -74,6 +75,8 @@ public final class CallerRequest implements CallerStream {
         this.timeoutMillis = timeoutMillis;
         this.ackThreshold = Math.max(1, receiveWindow / 2);
         this.requestLog = requestLog;
+        this.info = new io.wstunnel.srv.admin.RequestInfo(requestId, tunnel, head.method(), head.target(),
+                io.wstunnel.srv.admin.RequestInfo.hostPort(exchange.getSourceAddress()));
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
@@ -92,6 +95,7 @@ public final class CallerRequest implements CallerStream {
 
     private void submit() {
         if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
+            requestLog.events().requestRejected(info, "queue_full");
             failNow(504, "too many requests in-flight, tunnel broken?");
         }
     }
@@ -187,6 +191,12 @@ public final class CallerRequest implements CallerStream {
                 readBuffer.clear().limit(Math.min(credit, Math.min(readBuffer.capacity(), stream.maxFramePayload())));
                 int n = requestChannel.read(readBuffer);
                 if (n < 0) {
+                    long declared = exchange.getRequestContentLength();
+                    if (declared >= 0 && bytesIn < declared) {
+                        // The caller went away mid-body: never let a truncated body look complete.
+                        callerGone("request body ended after " + bytesIn + " of " + declared + " bytes");
+                        return;
+                    }
                     requestEnded = true;
                     requestChannel.suspendReads();
                     stream.sendData(EMPTY, true);
@@ -198,6 +208,7 @@ public final class CallerRequest implements CallerStream {
                 }
                 readBuffer.flip();
                 bytesIn += n;
+                requestLog.events().requestBytesIn(info, n);
                 stream.sendData(readBuffer, false);
             }
         } catch (IOException e) {
@@ -251,6 +262,7 @@ public final class CallerRequest implements CallerStream {
                 ByteBuffer b = pending.peek();
                 int n = responseChannel.write(b);
                 bytesOut += n;
+                requestLog.events().requestBytesOut(info, n);
                 unacked += n;
                 if (b.hasRemaining()) {
                     break;
@@ -329,6 +341,7 @@ public final class CallerRequest implements CallerStream {
     private void onTimeout() {
         timeout = null;
         if (state == State.QUEUED || state == State.OPENED) {
+            requestLog.events().requestRejected(info, "timeout");
             failNow(504, "Tunnel timeout");
         }
     }
@@ -416,5 +429,9 @@ public final class CallerRequest implements CallerStream {
 
     String tokenId() {
         return tunnel.tokenId();
+    }
+
+    io.wstunnel.srv.admin.RequestInfo info() {
+        return info;
     }
 }

@@ -22,9 +22,19 @@ public final class Router implements HttpHandler {
     private final BooleanSupplier shuttingDown;
     private final RequestLog requestLog;
     private final AtomicLong ids = new AtomicLong();
+    private final io.wstunnel.srv.admin.AdminHandler admin;
+    private final io.wstunnel.srv.admin.ServerEvents events;
 
     public Router(ServerConfig config, TokenRegistry registry, HttpHandler agentEndpoint, BooleanSupplier shuttingDown,
                   RequestLog requestLog) {
+        this(config, registry, agentEndpoint, shuttingDown, requestLog, null);
+    }
+
+    /** @param admin serves /_stats, /admin/* and /metrics; null = those paths are not reserved */
+    public Router(ServerConfig config, TokenRegistry registry, HttpHandler agentEndpoint, BooleanSupplier shuttingDown,
+                  RequestLog requestLog, io.wstunnel.srv.admin.AdminHandler admin) {
+        this.admin = admin;
+        this.events = requestLog.events();
         this.config = config;
         this.registry = registry;
         this.agentEndpoint = agentEndpoint;
@@ -39,6 +49,10 @@ public final class Router implements HttpHandler {
         if (rel != null) {
             if (rel.equals("/_health_check")) {
                 PlainText.send(exchange, 200, "WSTUNSRV RUNNING\n");
+                return;
+            }
+            if (admin != null && io.wstunnel.srv.admin.AdminHandler.serves(rel, exchange)) {
+                admin.handle(exchange, rel);
                 return;
             }
             if (rel.equals("/_tunnel")) {
@@ -58,6 +72,7 @@ public final class Router implements HttpHandler {
         }
         String token = exchange.getRequestHeaders().getFirst("X-Token");
         if (token == null || token.isEmpty()) {
+            events.callerRefused(null, PlainText.remote(exchange), 400, "missing_token");
             PlainText.send(exchange, 400, "Missing X-Token header");
             return;
         }
@@ -70,8 +85,14 @@ public final class Router implements HttpHandler {
             PlainText.send(exchange, 503, "Server is shutting down");
             return;
         }
+        if (events.tokenBlocked(token)) {
+            events.callerRefused(token, PlainText.remote(exchange), 403, "blocked");
+            PlainText.send(exchange, 403, "Tunnel token blocked by the server administrator");
+            return;
+        }
         Tunnel tunnel = registry.get(token);
         if (tunnel == null) {
+            events.callerRefused(token, PlainText.remote(exchange), 404, "unknown_token");
             PlainText.send(exchange, 404, "Tunnel not found (or not seen in a long time)");
             return;
         }

@@ -11,10 +11,17 @@ public final class TokenRegistry {
     private final ConcurrentHashMap<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final int maxQueued;
     private final int maxAgents;
+    private final Tunnel.AgentListener listener;
 
     public TokenRegistry(int maxQueued, int maxAgents) {
+        this(maxQueued, maxAgents, Tunnel.AgentListener.NONE);
+    }
+
+    /** @param listener told when agents join or leave any tunnel */
+    public TokenRegistry(int maxQueued, int maxAgents, Tunnel.AgentListener listener) {
         this.maxQueued = maxQueued;
         this.maxAgents = maxAgents;
+        this.listener = listener;
     }
 
     /** @return the tunnel of a known token, or null */
@@ -23,7 +30,7 @@ public final class TokenRegistry {
     }
 
     public Tunnel getOrCreate(String token) {
-        return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents));
+        return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener));
     }
 
     public Collection<Tunnel> all() {

@@ -14,17 +14,35 @@ public final class Tunnel {
     /** What {@link #submit} did with a request. */
     public enum Admission { OPENED, QUEUED, QUEUE_FULL }
 
+    /** Told (outside the tunnel's monitor) when an agent joins or leaves a tunnel, whatever its framing. */
+    public interface AgentListener {
+        AgentListener NONE = new AgentListener() {
+        };
+
+        default void added(Tunnel tunnel, AgentConnection agent) {
+        }
+
+        default void removed(Tunnel tunnel, AgentConnection agent) {
+        }
+    }
+
     private final String token;
     private final int maxQueued;
     private final int maxAgents;
     private final List<AgentConnection> agents = new ArrayList<>(2);
     private final ArrayDeque<CallerStream> queue = new ArrayDeque<>();
     private long lastActivityNanos = System.nanoTime();
+    private final AgentListener listener;
 
     public Tunnel(String token, int maxQueued, int maxAgents) {
+        this(token, maxQueued, maxAgents, AgentListener.NONE);
+    }
+
+    public Tunnel(String token, int maxQueued, int maxAgents, AgentListener listener) {
         this.token = token;
         this.maxQueued = maxQueued;
         this.maxAgents = maxAgents;
+        this.listener = listener;
     }
 
     public String token() {
@@ -37,12 +55,15 @@ public final class Tunnel {
     }
 
     /** @return false if the token already has its maximum number of agents */
-    public synchronized boolean addAgent(AgentConnection agent) {
-        if (maxAgents > 0 && agents.size() >= maxAgents) {
-            return false;
+    public boolean addAgent(AgentConnection agent) {
+        synchronized (this) {
+            if (maxAgents > 0 && agents.size() >= maxAgents) {
+                return false;
+            }
+            agents.add(agent);
+            touch();
         }
-        agents.add(agent);
-        touch();
+        listener.added(this, agent);
         return true;
     }
 
@@ -59,9 +80,13 @@ public final class Tunnel {
     }
 
     public void removeAgent(AgentConnection agent) {
+        boolean removed;
         synchronized (this) {
-            agents.remove(agent);
+            removed = agents.remove(agent);
             touch();
+        }
+        if (removed) {
+            listener.removed(this, agent);
         }
         drain(); // another agent of the token may take what this one could not
     }

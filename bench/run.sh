@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Loopback benchmark of the tunnel (issue 2, "Performance").
+#
+# nginx serves a 1 KiB and a 1 MiB file on 127.0.0.1; wrk measures, in the same run,
+#   - 1 KiB GET at 1 and 64 connections: requests/s, p50, p99
+#   - 1 MiB GET at 8 connections: MiB/s
+# once direct to nginx and once through `wstunnel srv` + `wstunnel cli` (X-Token header), and prints
+# each figure, the non-2xx count and the ratio tunnel/direct.
+#
+# Usage: bench/run.sh
+# Environment:
+#   DURATION=10s     wrk duration of each measurement
+#   WARMUP=5s        wrk warm-up through the tunnel before measuring (JIT), 0 to skip
+#   DIRECT_ONLY=1    measure nginx alone (no tunnel)
+#   JAVA_OPTS=...    JVM options for srv and cli
+#   KEEP=1           keep the temp dir (logs) after the run
+# Needs: Debian/Ubuntu (installs nginx, wrk and curl with apt-get if missing), JDK 17+ and Maven
+# (the jar is built if missing). Everything runs on 127.0.0.1 with free ports; everything it starts
+# is stopped on exit.
+set -euo pipefail
+
+DURATION="${DURATION:-10s}"
+WARMUP="${WARMUP:-5s}"
+DIRECT_ONLY="${DIRECT_ONLY:-0}"
+root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+jar="$root/wstunnel-app/target/wstunnel.jar"
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() { printf '[bench] FAILED: %s\n' "$*" >&2; exit 1; }
+
+# ---- tools ------------------------------------------------------------------------------------
+missing=()
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]} (apt-get)"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+NGINX="$(command -v nginx || echo /usr/sbin/nginx)"
+command -v java >/dev/null 2>&1 || die "java not found (JDK 17+ needed)"
+
+if [ "$DIRECT_ONLY" != 1 ] && [ ! -f "$jar" ]; then
+  log "building $jar"
+  (cd "$root" && mvn -q -B -Dstyle.color=never -DskipTests package) >&2 || die "could not build the jar"
+fi
+
+# ---- temp dir, cleanup ------------------------------------------------------------------------
+work="$(mktemp -d /tmp/wstunnel-bench.XXXXXX)"
+chmod 755 "$work"
+pids=()
+cleanup() {
+  local rc=$?
+  for pid in "${pids[@]:-}"; do
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]:-}"; do
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  done
+  if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+    log "logs kept in $work"
+  else
+    rm -rf "$work"
+  fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+wait_for() { # wait_for <seconds> <description> <command...>
+  local secs=$1 what=$2
+  shift 2
+  local deadline=$(( SECONDS + secs ))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+# ---- nginx ------------------------------------------------------------------------------------
+mkdir -p "$work/www" "$work/nginx"
+chmod 755 "$work/www"
+head -c 1024 /dev/urandom > "$work/www/1k.bin"
+head -c 1048576 /dev/urandom > "$work/www/1m.bin"
+chmod 644 "$work/www/"*
+nport=$(free_port)
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user root;"
+cat > "$work/nginx/nginx.conf" <<NGINX
+$user_line
+worker_processes auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:$nport;
+    root $work/www;
+  }
+}
+NGINX
+"$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_for 10 nginx curl -sf -o /dev/null "http://127.0.0.1:$nport/1k.bin" || die "nginx did not start (see $work/nginx/error.log)"
+log "nginx on 127.0.0.1:$nport"
+
+# ---- srv + cli ----------------------------------------------------------------------------------
+token="bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 24)"
+if [ "$DIRECT_ONLY" != 1 ]; then
+  sport=$(free_port)
+  # shellcheck disable=SC2086
+  java ${JAVA_OPTS:-} -jar "$jar" srv -host 127.0.0.1 -port "$sport" -log-level warn > "$work/srv.log" 2>&1 &
+  pids+=($!)
+  # shellcheck disable=SC2086
+  java ${JAVA_OPTS:-} -jar "$jar" cli -tunnel "ws://127.0.0.1:$sport" -server "http://127.0.0.1:$nport" \
+    -token "$token" -log-level warn > "$work/cli.log" 2>&1 &
+  pids+=($!)
+  if ! wait_for 20 tunnel curl -sf -o /dev/null -H "X-Token: $token" "http://127.0.0.1:$sport/1k.bin"; then
+    log "srv log:"; tail -n 20 "$work/srv.log" >&2 || true
+    log "cli log:"; tail -n 20 "$work/cli.log" >&2 || true
+    die "the tunnel did not come up within 20 s (srv on 127.0.0.1:$sport, nginx on 127.0.0.1:$nport)"
+  fi
+  cmp -s <(curl -sf -H "X-Token: $token" "http://127.0.0.1:$sport/1m.bin") "$work/www/1m.bin" \
+    || die "1 MiB file through the tunnel differs from the original"
+  log "tunnel up: srv on 127.0.0.1:$sport, agent serving http://127.0.0.1:$nport"
+fi
+
+# ---- wrk ----------------------------------------------------------------------------------------
+cat > "$work/report.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local secs = summary.duration / 1e6
+  local e = summary.errors
+  io.write(string.format("RESULT rps=%.1f mibps=%.1f p50=%.3f p99=%.3f max=%.3f requests=%d non2xx=%d sockerr=%d\n",
+    summary.requests / secs, summary.bytes / secs / 1048576,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+declare -A R
+measure() { # measure <key> <url> <connections> [extra wrk args...]
+  local key=$1 url=$2 conns=$3
+  shift 3
+  local threads=2
+  [ "$conns" -lt 2 ] && threads=1
+  local out
+  out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$work/report.lua" "$@" "$url" 2>&1) \
+    || die "wrk failed for $key: $out"
+  local line
+  line=$(grep '^RESULT ' <<<"$out") || die "no result from wrk for $key: $out"
+  R[$key]="$line"
+  log "$key: ${line#RESULT }"
+}
+field() { # field <key> <name>
+  local line="${R[$1]:-}"
+  sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${line#RESULT }"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+direct="http://127.0.0.1:$nport"
+log "measuring, $DURATION each"
+measure direct_1k_c1 "$direct/1k.bin" 1
+measure direct_1k_c64 "$direct/1k.bin" 64
+measure direct_1m_c8 "$direct/1m.bin" 8
+if [ "$DIRECT_ONLY" != 1 ]; then
+  tunnel="http://127.0.0.1:$sport"
+  if [ "$WARMUP" != 0 ]; then
+    log "warming up the tunnel ($WARMUP)"
+    wrk -t2 -c16 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1k.bin" >/dev/null 2>&1 || true
+    wrk -t2 -c4 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1m.bin" >/dev/null 2>&1 || true
+  fi
+  measure tunnel_1k_c1 "$tunnel/1k.bin" 1 -H "X-Token: $token"
+  measure tunnel_1k_c64 "$tunnel/1k.bin" 64 -H "X-Token: $token"
+  measure tunnel_1m_c8 "$tunnel/1m.bin" 8 -H "X-Token: $token"
+fi
+
+# ---- report -------------------------------------------------------------------------------------
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+echo
+echo "wstunnel loopback benchmark, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPU(s) ${cpu:+($cpu)}, $(java -version 2>&1 | head -n1), $("$NGINX" -v 2>&1 | sed "s#.*: ##"), wrk $DURATION per figure"
+echo
+printf '| %-26s | %-34s | %-34s | %-13s |\n' "measurement" "direct (nginx)" "through the tunnel" "tunnel/direct"
+printf '|%s|%s|%s|%s|\n' "----------------------------" "------------------------------------" "------------------------------------" "---------------"
+row() { # row <label> <size_conns> <metric: rps|mibps>
+  local label=$1 k=$2 metric=$3 d t dv tv rt
+  if [ "$metric" = rps ]; then
+    d="$(field direct_$k rps) req/s, p50 $(field direct_$k p50) ms, p99 $(field direct_$k p99) ms"
+  else
+    d="$(field direct_$k mibps) MiB/s, p99 $(field direct_$k p99) ms"
+  fi
+  d="$d, non-2xx $(field direct_$k non2xx)"
+  if [ "$DIRECT_ONLY" = 1 ]; then
+    t="-"; rt="-"
+  else
+    if [ "$metric" = rps ]; then
+      t="$(field tunnel_$k rps) req/s, p50 $(field tunnel_$k p50) ms, p99 $(field tunnel_$k p99) ms"
+    else
+      t="$(field tunnel_$k mibps) MiB/s, p99 $(field tunnel_$k p99) ms"
+    fi
+    t="$t, non-2xx $(field tunnel_$k non2xx)"
+    rt=$(ratio "$(field tunnel_$k $metric)" "$(field direct_$k $metric)")
+  fi
+  printf '| %-26s | %-34s | %-34s | %-13s |\n' "$label" "$d" "$t" "$rt"
+}
+row "1 KiB GET, 1 connection" 1k_c1 rps
+row "1 KiB GET, 64 connections" 1k_c64 rps
+row "1 MiB GET, 8 connections" 1m_c8 mibps
+echo
+bad=0
+for k in "${!R[@]}"; do
+  n=$(field "$k" non2xx); s=$(field "$k" sockerr)
+  if [ "${n:-0}" != 0 ] || [ "${s:-0}" != 0 ]; then
+    echo "WARNING: $k had $n non-2xx responses and $s socket errors"
+    bad=1
+  fi
+done
+[ $bad -eq 0 ] && echo "non-2xx responses: 0 in every measurement"
+if [ "$DIRECT_ONLY" != 1 ]; then
+  echo "targets (issue 2): 1 KiB @64 ratio >= 0.20, 1 MiB ratio >= 0.5, tunnel p99 at 64 connections <= 10 ms"
+fi

@@ -1,0 +1,230 @@
+package io.wstunnel.app;
+
+import io.wstunnel.cli.Agent;
+import io.wstunnel.cli.AgentConfig;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code wstunnel cli}: the agent, next to the service behind the firewall. */
+@Command(name = "cli", sortOptions = false,
+        description = "Run the agent: keep a WebSocket to the server open and serve the requests it receives "
+                + "from the local service (-server) or an X-Host allowed by -regexp.")
+public final class CliCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(CliCommand.class);
+
+    static final int MIN_TOKEN_LENGTH = 16;
+    static final int MIN_TIMEOUT = 3;
+    static final int MAX_TIMEOUT = 600;
+    /** Password for the token when -token has none (keeps it off the command line). */
+    static final String PASSWORD_ENV = "WSTUNNEL_PASSWORD";
+
+    @Option(names = {"-tunnel", "--tunnel"}, paramLabel = "URL",
+            description = "Server to connect to: ws[s]://host[:port][/base-path] (required).")
+    String tunnel;
+
+    @Option(names = {"-token", "--token"}, paramLabel = "TOKEN[:PASSWORD]",
+            description = "Rendez-vous token, at least 16 characters, optionally followed by :password (required).")
+    String token;
+
+    @Option(names = {"-server", "--server"}, paramLabel = "URL",
+            description = "Local service requests go to: http[s]://host[:port][/prefix].")
+    String server;
+
+    @Option(names = {"-regexp", "--regexp"}, paramLabel = "REGEXP",
+            description = "Allow X-Host targets that this regular expression matches in whole.")
+    String regexp;
+
+    @Option(names = {"-timeout", "--timeout"}, paramLabel = "SECONDS", defaultValue = "30",
+            description = "Ping every timeout/3 s, reconnect after timeout s without answer; clamped to 3..600 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long timeout;
+
+    @Option(names = {"-insecure", "--insecure"}, arity = "0..1", fallbackValue = "true", defaultValue = "false",
+            description = "Accept any TLS certificate (tunnel and local targets).")
+    boolean insecure;
+
+    @Option(names = {"-certfile", "--certfile"}, paramLabel = "FILE",
+            description = "Extra trusted CA certificate(s), PEM.")
+    Path certFile;
+
+    @Option(names = {"-proxy", "--proxy"}, paramLabel = "URL",
+            description = "HTTP CONNECT proxy for the tunnel: http://[user:pass@]host:port (default: from "
+                    + "HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy, honouring NO_PROXY).")
+    String proxy;
+
+    @Option(names = {"-statusfile", "--statusfile"}, paramLabel = "FILE",
+            description = "Rewrite FILE with the time of every pong (a stale file means the tunnel is down).")
+    Path statusFile;
+
+    @Option(names = {"-shutdown-grace", "--shutdown-grace"}, paramLabel = "SECONDS", defaultValue = "30",
+            description = "On SIGTERM, how long requests being served may still run (default: ${DEFAULT-VALUE}).")
+    long shutdownGrace;
+
+    @Mixin
+    LoggingOptions logging;
+
+    @Mixin
+    DaemonOptions daemon;
+
+    @Mixin
+    HelpOption help;
+
+    /** The agent configuration these options describe, reading proxy variables from {@code env}. */
+    public AgentConfig agentConfig(Map<String, String> env) {
+        if (tunnel == null || tunnel.isBlank()) {
+            throw new UsageException("missing required option -tunnel ws[s]://host[:port][/base-path]");
+        }
+        if (token == null || token.isBlank()) {
+            throw new UsageException("missing required option -token (at least " + MIN_TOKEN_LENGTH + " characters)");
+        }
+        URI tunnelUri = parseTunnel(tunnel);
+        String tok = token;
+        String password = null;
+        int colon = token.indexOf(':');
+        if (colon >= 0) {
+            tok = token.substring(0, colon);
+            password = token.substring(colon + 1);
+            if (password.isEmpty()) {
+                throw new UsageException("-token: empty password after ':'");
+            }
+        }
+        if (tok.length() < MIN_TOKEN_LENGTH) {
+            throw new UsageException("-token is too short: " + tok.length() + " characters, at least "
+                    + MIN_TOKEN_LENGTH + " required");
+        }
+        if (password == null) {
+            String fromEnv = env.get(PASSWORD_ENV);
+            if (fromEnv != null && !fromEnv.isEmpty()) {
+                password = fromEnv;
+            }
+        }
+        URI serverUri = server == null || server.isBlank() ? null : parseServer(server);
+        Pattern pattern = null;
+        if (regexp != null && !regexp.isEmpty()) {
+            try {
+                pattern = Pattern.compile(regexp);
+            } catch (PatternSyntaxException e) {
+                throw new UsageException("-regexp '" + regexp + "' is not a valid regular expression: "
+                        + e.getDescription() + (e.getIndex() >= 0 ? " near index " + e.getIndex() : ""));
+            }
+        }
+        if (certFile != null && !Files.isReadable(certFile)) {
+            throw new UsageException("-certfile " + certFile + ": no such readable file");
+        }
+        if (statusFile != null) {
+            Path parent = statusFile.toAbsolutePath().getParent();
+            if (parent != null && !Files.isDirectory(parent)) {
+                throw new UsageException("-statusfile " + statusFile + ": directory " + parent + " does not exist");
+            }
+        }
+        if (shutdownGrace < 0) {
+            throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
+        }
+        URI proxyUri;
+        if (proxy != null && !proxy.isBlank()) {
+            proxyUri = EnvProxy.parseProxy(proxy, "-proxy");
+        } else {
+            proxyUri = EnvProxy.resolve(env, tunnelUri).orElse(null);
+        }
+        return AgentConfig.builder()
+                .tunnel(tunnelUri)
+                .token(tok)
+                .password(password)
+                .server(serverUri)
+                .hostPattern(pattern)
+                .timeout(Duration.ofSeconds(SrvCommand.clamp(timeout, MIN_TIMEOUT, MAX_TIMEOUT)))
+                .insecure(insecure)
+                .certFile(certFile)
+                .proxy(proxyUri)
+                .statusFile(statusFile)
+                .clientVersion(Version.clientVersion())
+                .shutdownGrace(Duration.ofSeconds(shutdownGrace))
+                .build();
+    }
+
+    static URI parseTunnel(String value) {
+        URI u = parseUri(value, "-tunnel");
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            throw new UsageException("-tunnel must start with ws:// or wss://, got '" + value + "'");
+        }
+        requireHost(u, value, "-tunnel");
+        if (u.getRawQuery() != null || u.getRawFragment() != null) {
+            throw new UsageException("-tunnel must not have a query or fragment, got '" + value + "'");
+        }
+        if (u.getRawUserInfo() != null) {
+            throw new UsageException("-tunnel must not carry user info; use -token tok:password");
+        }
+        return u;
+    }
+
+    static URI parseServer(String value) {
+        URI u = parseUri(value, "-server");
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            throw new UsageException("-server must start with http:// or https://, got '" + value + "'");
+        }
+        requireHost(u, value, "-server");
+        if (u.getRawQuery() != null || u.getRawFragment() != null) {
+            throw new UsageException("-server must not have a query or fragment, got '" + value + "'");
+        }
+        return u;
+    }
+
+    static URI parseUri(String value, String option) {
+        try {
+            return new URI(value.trim());
+        } catch (URISyntaxException e) {
+            throw new UsageException(option + " '" + value + "' is not a valid URL: " + e.getReason());
+        }
+    }
+
+    private static void requireHost(URI u, String value, String option) {
+        if (u.getHost() == null || u.getHost().isEmpty()) {
+            throw new UsageException(option + " '" + value + "' has no host name");
+        }
+    }
+
+    public LoggingOptions logging() {
+        return logging;
+    }
+
+    public DaemonOptions daemon() {
+        return daemon;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        AgentConfig config = agentConfig(System.getenv());
+        Logging.configure(logging);
+        if (config.server() == null && config.hostPattern() == null) {
+            LOG.warn("neither -server nor -regexp given: every request will be refused (403)");
+        }
+        try (PidFile pid = PidFile.write(daemon.pidFile())) {
+            LOG.info("wstunnel cli {} connecting to {} with token {}...{}", Version.get(), config.tunnel(),
+                    config.token().substring(0, 8), config.proxy() == null ? "" : " via proxy "
+                            + EnvProxy.withoutUserInfo(config.proxy()));
+            Agent agent = Agent.start(config);
+            Termination termination = Termination.install(() -> {
+                LOG.info("stopping: requests being served have {} s to finish", config.shutdownGrace().toSeconds());
+                agent.stop(config.shutdownGrace());
+                LOG.info("stopped");
+            });
+            termination.await();
+        }
+        return Main.EXIT_OK;
+    }
+}

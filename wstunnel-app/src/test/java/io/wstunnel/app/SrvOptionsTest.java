@@ -1,0 +1,191 @@
+package io.wstunnel.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wstunnel.srv.ServerConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SrvOptionsTest {
+
+    @TempDir
+    Path dir;
+
+    private static ServerConfig config(String... args) {
+        SrvCommand srv = Cmd.parse(args);
+        return srv.serverConfig();
+    }
+
+    @Test
+    void defaultsAreThoseOfTheGoServer() {
+        ServerConfig c = config("srv");
+        assertThat(c.port()).isEqualTo(80);
+        assertThat(c.host()).isEqualTo("0.0.0.0");
+        assertThat(c.basePath()).isEmpty();
+        assertThat(c.httpTimeout()).isEqualTo(Duration.ofSeconds(1200));
+        assertThat(c.wsTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.maxRequestsPerTunnel()).isEqualTo(20);
+        assertThat(c.maxClientsPerToken()).isZero();
+        assertThat(c.passwords()).isEmpty();
+        assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+        SrvCommand srv = Cmd.parse("srv");
+        assertThat(srv.logging().logLevel()).isEqualTo(LogLevel.INFO);
+        assertThat(srv.logging().logFile()).isNull();
+        assertThat(srv.daemon().pidFile()).isNull();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-port=8080", "-port 8080", "--port 8080", "--port=8080"})
+    void portInEveryGoAndGnuSpelling(String spelling) {
+        assertThat(config(("srv " + spelling).split(" ")).port()).isEqualTo(8080);
+    }
+
+    @Test
+    void everyOptionMapsToTheServerConfig() {
+        ServerConfig c = config("srv", "-port", "0", "-host=127.0.0.1", "-base-path", "/wstunnel/",
+                "-httptimeout", "2", "-wstimeout=45", "-max-requests-per-tunnel", "5", "-max-clients-per-token", "2",
+                "-passwords", "tokenAAAAAAAAAAAA:pw1,tokenBBBBBBBBBBBB:p:w:2", "-shutdown-grace", "7");
+        assertThat(c.port()).isZero();
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.basePath()).isEqualTo("/wstunnel");
+        assertThat(c.httpTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.wsTimeout()).isEqualTo(Duration.ofSeconds(45));
+        assertThat(c.maxRequestsPerTunnel()).isEqualTo(5);
+        assertThat(c.maxClientsPerToken()).isEqualTo(2);
+        assertThat(c.passwords()).containsExactlyInAnyOrderEntriesOf(
+                Map.of("tokenAAAAAAAAAAAA", "pw1", "tokenBBBBBBBBBBBB", "p:w:2"));
+        assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void passwordsMayBeRepeated() {
+        assertThat(config("srv", "-passwords", "a:1", "-passwords", "b:2").passwords())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "b", "2"));
+    }
+
+    @Test
+    void wsTimeoutIsClampedLikeGo() {
+        assertThat(config("srv", "-wstimeout", "1").wsTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config("srv", "-wstimeout", "9999").wsTimeout()).isEqualTo(Duration.ofSeconds(600));
+    }
+
+    @Test
+    void logOptions() {
+        SrvCommand srv = Cmd.parse("srv", "-log-level", "DEBUG", "-logfile", "/tmp/x.log", "-pidfile=/tmp/x.pid");
+        assertThat(srv.logging().logLevel()).isEqualTo(LogLevel.DEBUG);
+        assertThat(srv.logging().logFile()).isEqualTo(Path.of("/tmp/x.log"));
+        assertThat(srv.daemon().pidFile()).isEqualTo(Path.of("/tmp/x.pid"));
+    }
+
+    @Test
+    void badPasswordsEntryIsRejectedWithoutEchoingTheSecret() {
+        assertThatThrownBy(() -> config("srv", "-passwords", "tokenwithoutpasswordatall"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageContaining("token:password")
+                .hasMessageNotContaining("tokenwithoutpasswordatall");
+    }
+
+    @Test
+    void yamlConfigFillsInAndTheCommandLineWins() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("srv.yaml"), String.join("\n",
+                "# comment",
+                "port: 8080",
+                "host: 127.0.0.1",
+                "base-path: /tun",
+                "max-requests-per-tunnel: 5",
+                "wstimeout: 60",
+                "passwords:",
+                "  - tokenAAAAAAAAAAAA:pw1",
+                "  - tokenBBBBBBBBBBBB:pw2",
+                "log-level: warn",
+                ""));
+        ServerConfig c = config("srv", "-config", yaml.toString(), "-port", "9090");
+        assertThat(c.port()).isEqualTo(9090);
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.basePath()).isEqualTo("/tun");
+        assertThat(c.maxRequestsPerTunnel()).isEqualTo(5);
+        assertThat(c.wsTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.httpTimeout()).isEqualTo(Duration.ofSeconds(1200));
+        assertThat(c.passwords()).containsOnlyKeys("tokenAAAAAAAAAAAA", "tokenBBBBBBBBBBBB");
+        SrvCommand srv = Cmd.parse("srv", "-config=" + yaml, "-log-level", "error");
+        assertThat(srv.logging().logLevel()).isEqualTo(LogLevel.ERROR);
+        assertThat(((SrvCommand) Cmd.parse("srv", "--config", yaml.toString())).logging().logLevel())
+                .isEqualTo(LogLevel.WARN);
+    }
+
+    @Test
+    void yamlPasswordsAsStringOrMapping() throws IOException {
+        Path s = Files.writeString(dir.resolve("a.yaml"), "passwords: \"a:b,c:d\"\n");
+        assertThat(config("srv", "-config", s.toString()).passwords()).containsOnlyKeys("a", "c");
+        Path m = Files.writeString(dir.resolve("b.yaml"), "passwords:\n  tokA: pw1\n  tokB: pw2\n");
+        assertThat(config("srv", "-config", m.toString()).passwords())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("tokA", "pw1", "tokB", "pw2"));
+    }
+
+    @Test
+    void unknownYamlKeyIsOneLineError() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("bad.yaml"), "port: 8080\nprot: 1\n");
+        Cmd.Result r = Cmd.run("srv", "-config", yaml.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("unknown key 'prot'").hasLineCount(1);
+    }
+
+    @Test
+    void badYamlValueIsOneLineError() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("bad.yaml"), "port: eighty\n");
+        Cmd.Result r = Cmd.run("srv", "-config", yaml.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("-port").contains("eighty").hasLineCount(1);
+    }
+
+    @Test
+    void invalidYamlIsOneLineError() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("bad.yaml"), "port: [8080\n");
+        Cmd.Result r = Cmd.run("srv", "-config", yaml.toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("not valid YAML").hasLineCount(1);
+    }
+
+    @Test
+    void missingConfigFile() {
+        Cmd.Result r = Cmd.run("srv", "-config", dir.resolve("nope.yaml").toString());
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).contains("no such file").hasLineCount(1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "-port abc|-port",
+        "-port=70000|-port must be 0..65535",
+        "-port -1|-port must be 0..65535",
+        "-httptimeout 0|-httptimeout",
+        "-max-requests-per-tunnel 0|-max-requests-per-tunnel",
+        "-max-clients-per-token -1|-max-clients-per-token",
+        "-log-level loud|-log-level",
+        "-port|-port",
+        "-prot 8080|-prot",
+    })
+    void badValuesExitNonZeroWithOneLine(String spec) {
+        String[] parts = spec.split("\\|");
+        String[] args = ("srv " + parts[0]).split(" ");
+        Cmd.Result r = Cmd.run(args);
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.out()).isEmpty();
+        assertThat(r.err()).hasLineCount(1).startsWith("wstunnel srv: ").contains(parts[1])
+                .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void errorMessagesUseTheGoSpellingOfOptionNames() {
+        Cmd.Result r = Cmd.run("srv", "--port", "abc");
+        assertThat(r.err()).contains("'-port'").doesNotContain("'--port'");
+    }
+}

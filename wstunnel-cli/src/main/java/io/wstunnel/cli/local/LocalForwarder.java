@@ -1,0 +1,113 @@
+package io.wstunnel.cli.local;
+
+import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.cli.net.TlsContexts;
+import io.wstunnel.cli.tunnel.StreamHandler;
+import io.wstunnel.cli.tunnel.StreamHandlerFactory;
+import io.wstunnel.cli.tunnel.TunnelStream;
+import io.wstunnel.protocol.RequestHead;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.config.TlsConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.ClientTlsStrategyBuilder;
+import org.apache.hc.client5.http.ssl.HostnameVerificationPolicy;
+import org.apache.hc.client5.http.ssl.NoopHostnameVerifier;
+import org.apache.hc.core5.http.nio.ssl.TlsStrategy;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
+import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.reactor.IOReactorConfig;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The local side: one Apache HttpClient 5 async client shared by all streams, configured as a
+ * transparent forwarder (no redirects, no content (de)compression, no retries, no cookies, HTTP/1.1,
+ * no socket read timeout so long-lived bodies survive; the response-head timeout is per exchange).
+ */
+public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalForwarder.class);
+
+    private final AgentConfig config;
+    private final ScheduledExecutorService scheduler;
+    private final Executor launcher;
+    private final CloseableHttpAsyncClient client;
+
+    /** @param launcher runs request starts (which may block on DNS), off the tunnel's reader thread */
+    public LocalForwarder(AgentConfig config, ScheduledExecutorService scheduler, Executor launcher) {
+        this.config = config;
+        this.scheduler = scheduler;
+        this.launcher = launcher;
+        int streams = config.settings().maxConcurrentStreams();
+        PoolingAsyncClientConnectionManager cm = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setTlsStrategy(tlsStrategy())
+                .setMaxConnTotal(streams)
+                .setMaxConnPerRoute(streams)
+                .setDefaultTlsConfig(TlsConfig.custom().setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1).build())
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.of(config.localConnectTimeout()))
+                        .setSocketTimeout(Timeout.DISABLED)
+                        .build())
+                .build();
+        this.client = HttpAsyncClients.custom()
+                .setConnectionManager(new AbortableConnections(cm))
+                .setIOReactorConfig(IOReactorConfig.custom()
+                        .setIoThreadCount(Math.min(2, Runtime.getRuntime().availableProcessors()))
+                        .setSoTimeout(Timeout.DISABLED)
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom()
+                        .setRedirectsEnabled(false)
+                        .setContentCompressionEnabled(false)
+                        .setResponseTimeout(Timeout.DISABLED)
+                        .setConnectionRequestTimeout(Timeout.of(config.localResponseTimeout()))
+                        .build())
+                .disableRedirectHandling()
+                .disableContentCompression()
+                .disableAutomaticRetries()
+                .disableCookieManagement()
+                .disableAuthCaching()
+                .disableConnectionState()
+                .build();
+        client.start();
+    }
+
+    private TlsStrategy tlsStrategy() {
+        ClientTlsStrategyBuilder b = ClientTlsStrategyBuilder.create();
+        if (config.insecure() || config.certFile() != null) {
+            b.setSslContext(TlsContexts.create(config.insecure(), config.certFile()));
+        }
+        if (config.insecure()) {
+            log.warn("-insecure: TLS certificates of local https targets are NOT verified");
+            b.setHostVerificationPolicy(HostnameVerificationPolicy.CLIENT);
+            b.setHostnameVerifier(NoopHostnameVerifier.INSTANCE);
+        }
+        return b.buildAsync();
+    }
+
+    @Override
+    public StreamHandler open(RequestHead head, boolean endStream, TunnelStream stream) {
+        HttpExchange x = new HttpExchange(config, client, scheduler, launcher, head, endStream, stream);
+        x.start();
+        return x;
+    }
+
+    @Override
+    public void close() {
+        // A graceful start avoids the reactor logging ClosedSelectorExceptions; in-flight exchanges were
+        // already given their grace by the tunnel, so what is left is cut short.
+        client.initiateShutdown();
+        try {
+            client.awaitShutdown(TimeValue.ofMilliseconds(500));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        client.close(CloseMode.IMMEDIATE);
+    }
+}

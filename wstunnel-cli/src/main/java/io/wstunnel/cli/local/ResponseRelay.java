@@ -1,0 +1,202 @@
+package io.wstunnel.cli.local;
+
+import io.wstunnel.cli.tunnel.TunnelStream;
+import io.wstunnel.protocol.Header;
+import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.ResponseHead;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hc.core5.concurrent.FutureCallback;
+import org.apache.hc.core5.http.EntityDetails;
+import org.apache.hc.core5.http.HttpResponse;
+import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
+import org.apache.hc.core5.http.nio.CapacityChannel;
+import org.apache.hc.core5.http.protocol.HttpContext;
+
+/**
+ * Streams the local response to the tunnel: REPLY on the head, then DATA as bytes arrive, only
+ * within the server's window and while the tunnel writer has room.
+ *
+ * <p>Invariant (guarded by {@code this}): HttpClient's input window for the message starts at its
+ * H1Config initial window (64 KiB) and shrinks by every byte it hands us; we give capacity back only
+ * for bytes that left {@code pending} for the tunnel. So {@code pendingBytes} stays below that
+ * initial window plus one read, and HttpClient stops reading from the local service while the
+ * server's window or the writer's byte cap holds DATA back. Lock order: this → TunnelStream → writer.
+ */
+final class ResponseRelay implements AsyncResponseConsumer<Void> {
+    private final TunnelStream stream;
+    private final HttpExchange exchange;
+    private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+    private long pendingBytes;
+    private boolean ended;
+    private boolean endSent;
+    private boolean waitingWritable;
+    private CapacityChannel capacity;
+    private long drainedUnsignalled; // bytes sent on since the last capacity update
+    private FutureCallback<Void> result;
+
+    ResponseRelay(TunnelStream stream, HttpExchange exchange) {
+        this.stream = stream;
+        this.exchange = exchange;
+    }
+
+    @Override
+    public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
+            FutureCallback<Void> resultCallback) {
+        if (!exchange.headArrived()) {
+            return; // timed out or reset meanwhile
+        }
+        List<Header> fields = new ArrayList<>();
+        for (org.apache.hc.core5.http.Header h : response.getHeaders()) {
+            fields.add(new Header(h.getName(), h.getValue()));
+        }
+        String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase();
+        boolean noBody = entity == null;
+        stream.reply(new ResponseHead(response.getCode(), reason, new Headers(fields).withoutHopByHop()), noBody);
+        if (noBody) {
+            exchange.completed();
+            resultCallback.completed(null);
+            return;
+        }
+        synchronized (this) {
+            result = resultCallback;
+        }
+        pump();
+    }
+
+    /** A response made by the agent itself (403, 502): same flow-controlled path as a local body. */
+    void sendLocal(ResponseHead head, byte[] body) {
+        stream.reply(head, body.length == 0);
+        if (body.length == 0) {
+            return;
+        }
+        synchronized (this) {
+            pending.add(ByteBuffer.wrap(body));
+            pendingBytes += body.length;
+            ended = true;
+        }
+        pump();
+    }
+
+    @Override
+    public void informationResponse(HttpResponse response, HttpContext context) {
+        // 1xx other than 101 are not forwarded (PROTOCOL.md §3.3).
+    }
+
+    @Override
+    public void updateCapacity(CapacityChannel channel) throws IOException {
+        synchronized (this) {
+            capacity = channel;
+            grant();
+        }
+    }
+
+    @Override
+    public void consume(ByteBuffer src) {
+        int n = src.remaining();
+        if (n == 0) {
+            return;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(n);
+        copy.put(src).flip();
+        synchronized (this) {
+            pending.add(copy);
+            pendingBytes += n;
+        }
+        pump();
+    }
+
+    @Override
+    public void streamEnd(List<? extends org.apache.hc.core5.http.Header> trailers) {
+        synchronized (this) {
+            ended = true;
+        }
+        pump();
+    }
+
+    @Override
+    public void failed(Exception cause) {
+        exchange.fail(cause);
+    }
+
+    @Override
+    public void releaseResources() {
+    }
+
+    /** Moves pending bytes to the tunnel as far as credit allows; re-run on WINDOW_UPDATE or writer drain. */
+    void pump() {
+        boolean finishedNow = false;
+        boolean park = false;
+        FutureCallback<Void> done = null;
+        synchronized (this) {
+            if (endSent) {
+                return;
+            }
+            while (!pending.isEmpty()) {
+                int credit = stream.sendCredit();
+                if (credit == 0) {
+                    break;
+                }
+                ByteBuffer b = pending.peek();
+                int n = Math.min(b.remaining(), credit);
+                ByteBuffer part = b.slice();
+                part.limit(n);
+                b.position(b.position() + n);
+                if (!b.hasRemaining()) {
+                    pending.poll();
+                }
+                pendingBytes -= n;
+                drainedUnsignalled += n;
+                boolean last = ended && pending.isEmpty();
+                stream.data(part, last);
+                endSent = last;
+            }
+            if (ended && pending.isEmpty() && !endSent) {
+                stream.data(ByteBuffer.allocate(0), true);
+                endSent = true;
+            }
+            if (endSent) {
+                finishedNow = true;
+                done = result;
+                result = null;
+            } else if (!pending.isEmpty() && !stream.isClosed() && !stream.windowExhausted()) {
+                // blocked by the writer's byte cap, not by the window: wait for it to drain
+                park = !waitingWritable;
+                waitingWritable = true;
+            } else {
+                grant();
+            }
+        }
+        if (park) {
+            stream.whenWritable(() -> {
+                synchronized (this) {
+                    waitingWritable = false;
+                }
+                pump();
+            });
+        }
+        if (finishedNow) {
+            exchange.completed();
+            if (done != null) {
+                done.completed(null);
+            }
+        }
+    }
+
+    /** Gives HttpClient back the capacity of the bytes sent on. Caller holds this lock. */
+    private void grant() {
+        if (capacity == null || endSent || drainedUnsignalled == 0) {
+            return;
+        }
+        int increment = (int) Math.min(Integer.MAX_VALUE, drainedUnsignalled);
+        drainedUnsignalled -= increment;
+        try {
+            capacity.update(increment);
+        } catch (IOException e) {
+            exchange.fail(e);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package io.wstunnel.cli.net;
+
+import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.protocol.Subprotocol;
+import java.net.Authenticator;
+import java.net.InetSocketAddress;
+import java.net.PasswordAuthentication;
+import java.net.ProxySelector;
+import java.net.URI;
+import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Opens tunnel WebSockets with the JDK client: URI, handshake headers, TLS, CONNECT proxy. */
+public final class TunnelDialer {
+    private static final Logger log = LoggerFactory.getLogger(TunnelDialer.class);
+    /** Basic auth toward a CONNECT proxy is disabled by default in the JDK; must be set before the first client. */
+    public static final String TUNNELING_DISABLED_SCHEMES = "jdk.http.auth.tunneling.disabledSchemes";
+
+    private final AgentConfig config;
+    private final URI uri;
+    private final HttpClient client;
+
+    public TunnelDialer(AgentConfig config, Executor executor) {
+        this.config = config;
+        this.uri = tunnelUri(config.tunnel());
+        HttpClient.Builder b = HttpClient.newBuilder().executor(executor).connectTimeout(config.dialTimeout());
+        if (uri.getScheme().equals("wss")) {
+            if (config.insecure()) {
+                log.warn("-insecure: the TLS certificate of the tunnel server {} is NOT verified", uri);
+            }
+            if (config.insecure() || config.certFile() != null) {
+                b.sslContext(TlsContexts.create(config.insecure(), config.certFile()));
+            }
+        }
+        URI proxy = config.proxy();
+        if (proxy != null) {
+            if (!"".equals(System.getProperty(TUNNELING_DISABLED_SCHEMES))) {
+                log.warn("System property {} is not empty: Basic authentication toward the proxy may be refused by the JDK",
+                        TUNNELING_DISABLED_SCHEMES);
+            }
+            int port = proxy.getPort() > 0 ? proxy.getPort() : 80;
+            b.proxy(ProxySelector.of(InetSocketAddress.createUnresolved(proxy.getHost(), port)));
+            String userInfo = proxy.getRawUserInfo();
+            if (userInfo != null && !userInfo.isEmpty()) {
+                int colon = userInfo.indexOf(':');
+                String user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+                char[] pass = decode(colon < 0 ? "" : userInfo.substring(colon + 1)).toCharArray();
+                b.authenticator(new Authenticator() {
+                    @Override
+                    protected PasswordAuthentication getPasswordAuthentication() {
+                        return getRequestorType() == RequestorType.PROXY ? new PasswordAuthentication(user, pass) : null;
+                    }
+                });
+            }
+            log.info("Dialing the tunnel through proxy {}:{}", proxy.getHost(), port);
+        }
+        this.client = b.build();
+    }
+
+    public URI uri() {
+        return uri;
+    }
+
+    /** Starts the opening handshake; the listener gets onOpen before the future completes. */
+    public CompletableFuture<WebSocket> dial(WebSocket.Listener listener) {
+        WebSocket.Builder b = client.newWebSocketBuilder()
+                .subprotocols(Subprotocol.V2)
+                .connectTimeout(config.dialTimeout())
+                .header("Origin", config.token())
+                .header("X-Client-Version", config.clientVersion());
+        if (config.password() != null && !config.password().isEmpty()) {
+            String basic = Base64.getEncoder().encodeToString(
+                    (config.token() + ":" + config.password()).getBytes(StandardCharsets.UTF_8));
+            b.header("Authorization", "Basic " + basic);
+        }
+        return b.buildAsync(uri, listener);
+    }
+
+    /** ws://h:p/base → ws://h:p/base/_tunnel; http(s) is accepted as ws(s). */
+    public static URI tunnelUri(URI tunnel) {
+        String scheme = tunnel.getScheme() == null ? "ws" : tunnel.getScheme().toLowerCase(java.util.Locale.ROOT);
+        scheme = switch (scheme) {
+            case "http" -> "ws";
+            case "https" -> "wss";
+            default -> scheme;
+        };
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            throw new IllegalArgumentException("tunnel must be ws:// or wss://, not " + tunnel);
+        }
+        String path = tunnel.getRawPath() == null ? "" : tunnel.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        return URI.create(scheme + "://" + tunnel.getRawAuthority() + path + "/_tunnel");
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,208 @@
+package io.wstunnel.cli.tunnel;
+
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.FlowWindow;
+import io.wstunnel.protocol.Frame;
+import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.protocol.ResponseHead;
+import java.nio.ByteBuffer;
+
+/**
+ * The tunnel side of one server-opened stream: direction states and both flow windows.
+ *
+ * <p>Lock order: local handler locks → this → {@link FrameWriter}. Nothing calls the handler while
+ * holding this lock. Invariants: DATA is only sent after REPLY and within {@code sendWindow}; the
+ * bytes the server may have in flight toward us never exceed our INITIAL_WINDOW, because credit is
+ * given back only for bytes reported {@link #consumed}.
+ */
+public final class TunnelStream {
+    private final int id;
+    private final TunnelSession session;
+    private final FrameWriter writer;
+    private final int peerMaxFrame;
+    private final int creditBatch;
+    private final FlowWindow sendWindow;
+    private final FlowWindow recvWindow;
+    private StreamHandler handler;
+    private boolean replySent;
+    private boolean localEnded;
+    private boolean remoteEnded;
+    private boolean reset;
+    private int unacknowledged;
+
+    TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
+            int ourInitialWindow, boolean remoteEnded) {
+        this.id = id;
+        this.session = session;
+        this.writer = writer;
+        this.peerMaxFrame = peerMaxFrame;
+        this.creditBatch = Math.max(1, ourInitialWindow / 2);
+        this.sendWindow = new FlowWindow(peerInitialWindow);
+        this.recvWindow = new FlowWindow(ourInitialWindow);
+        this.remoteEnded = remoteEnded;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    synchronized void attach(StreamHandler h) {
+        this.handler = h;
+    }
+
+    public synchronized boolean isClosed() {
+        return reset || (localEnded && remoteEnded);
+    }
+
+    // ------------------------------------------------------------ local side → server
+
+    /** Sends the response head; {@code endStream}: no body follows. */
+    public void reply(ResponseHead head, boolean endStream) {
+        boolean closed;
+        synchronized (this) {
+            if (reset || replySent) {
+                return;
+            }
+            replySent = true;
+            localEnded = endStream;
+            writer.send(new Frame.Reply(id, head, endStream));
+            closed = localEnded && remoteEnded;
+        }
+        if (closed) {
+            session.streamClosed(this);
+        }
+    }
+
+    /** Bytes of DATA that may be sent now: 0 when the window is empty, the writer is full or the stream is done. */
+    public synchronized int sendCredit() {
+        if (reset || localEnded || !replySent || !writer.hasRoom()) {
+            return 0;
+        }
+        return sendWindow.available();
+    }
+
+    /** True when {@link #sendCredit()} is 0 only because the server has not granted more window. */
+    public synchronized boolean windowExhausted() {
+        return sendWindow.available() == 0;
+    }
+
+    /**
+     * Sends body bytes, split into frames of at most the server's MAX_FRAME_PAYLOAD.
+     *
+     * @throws IllegalStateException if {@code chunk} exceeds the window (a caller bug)
+     */
+    public void data(ByteBuffer chunk, boolean endStream) {
+        boolean closed;
+        synchronized (this) {
+            if (reset || localEnded || !replySent) {
+                return;
+            }
+            sendWindow.consume(chunk.remaining());
+            do {
+                int n = Math.min(chunk.remaining(), peerMaxFrame);
+                ByteBuffer part = chunk.slice();
+                part.limit(n);
+                chunk.position(chunk.position() + n);
+                boolean last = endStream && !chunk.hasRemaining();
+                writer.enqueue(FrameCodec.encodeData(id, part, last));
+            } while (chunk.hasRemaining());
+            localEnded = endStream;
+            closed = localEnded && remoteEnded;
+        }
+        if (closed) {
+            session.streamClosed(this);
+        }
+    }
+
+    /** {@code n} request body bytes were passed to the local service: give credit back in batches. */
+    public void consumed(int n) {
+        synchronized (this) {
+            if (n <= 0 || reset || remoteEnded) {
+                return;
+            }
+            unacknowledged += n;
+            if (unacknowledged < creditBatch) {
+                return;
+            }
+            recvWindow.credit(id, unacknowledged);
+            writer.send(new Frame.WindowUpdate(id, unacknowledged));
+            unacknowledged = 0;
+        }
+    }
+
+    /** Aborts the stream from our side (RESET to the server). */
+    public void reset(ErrorCode code, String reason) {
+        synchronized (this) {
+            if (reset || (localEnded && remoteEnded)) {
+                return;
+            }
+            reset = true;
+            writer.send(new Frame.Reset(id, code, reason));
+        }
+        session.streamClosed(this);
+    }
+
+    /** Runs {@code r} when the tunnel writer has room again. */
+    public void whenWritable(Runnable r) {
+        writer.whenWritable(r);
+    }
+
+    // ------------------------------------------------------------ server → local side (reader thread)
+
+    void receiveData(Frame.Data d) {
+        StreamHandler h;
+        boolean closed;
+        synchronized (this) {
+            if (reset) {
+                return;
+            }
+            if (remoteEnded) {
+                throw ProtocolException.stream(ErrorCode.STREAM_CLOSED, id, "DATA after END_STREAM");
+            }
+            recvWindow.receive(id, d.length());
+            remoteEnded = d.endStream();
+            closed = localEnded && remoteEnded;
+            h = handler;
+        }
+        if (h != null) {
+            h.onData(d.payload(), d.endStream());
+        }
+        if (closed) {
+            session.streamClosed(this);
+        }
+    }
+
+    void receiveCredit(int increment) {
+        StreamHandler h;
+        synchronized (this) {
+            if (reset || localEnded) {
+                return;
+            }
+            sendWindow.credit(id, increment);
+            h = handler;
+        }
+        if (h != null) {
+            h.onWindowUpdate();
+        }
+    }
+
+    /** RESET from the server, a stream error we detected, or the tunnel going away. */
+    void abort(ErrorCode code, String reason, boolean sendReset) {
+        StreamHandler h;
+        synchronized (this) {
+            if (reset) {
+                return;
+            }
+            reset = true;
+            if (sendReset) {
+                writer.send(new Frame.Reset(id, code, reason));
+            }
+            h = handler;
+        }
+        session.streamClosed(this);
+        if (h != null) {
+            h.onReset(code, reason);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package io.wstunnel.srv.admin;
+
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.time.Instant;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One tunnelled request as the operator side sees it. Byte counters move while the request flows. */
+public final class RequestInfo {
+    private final String requestId;
+    private final Tunnel tunnel;
+    private final String method;
+    private final String uri;
+    private final String callerAddress;
+    private final Instant start = Instant.now();
+    private final long startNanos = System.nanoTime();
+    final AtomicLong bytesIn = new AtomicLong();
+    final AtomicLong bytesOut = new AtomicLong();
+    volatile String agentId = "";
+
+    public RequestInfo(String requestId, Tunnel tunnel, String method, String uri, String callerAddress) {
+        this.requestId = requestId;
+        this.tunnel = tunnel;
+        this.method = method;
+        this.uri = uri;
+        this.callerAddress = callerAddress;
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    /** The request id as a number (ids are hex). */
+    public long numericId() {
+        try {
+            return Long.parseUnsignedLong(requestId, 16);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    public Tunnel tunnel() {
+        return tunnel;
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public String uri() {
+        return uri;
+    }
+
+    /** ip:port of the caller's socket. */
+    public String callerAddress() {
+        return callerAddress;
+    }
+
+    public Instant start() {
+        return start;
+    }
+
+    public long startNanos() {
+        return startNanos;
+    }
+
+    public long bytesIn() {
+        return bytesIn.get();
+    }
+
+    public long bytesOut() {
+        return bytesOut.get();
+    }
+
+    /** "ip:port" ("[v6]:port") of a socket address, "" if unknown. */
+    public static String hostPort(java.net.InetSocketAddress a) {
+        return AdminHub.hostPort(a);
+    }
+}

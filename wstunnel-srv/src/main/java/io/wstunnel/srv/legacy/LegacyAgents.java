@@ -1,0 +1,44 @@
+package io.wstunnel.srv.legacy;
+
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.wstunnel.srv.ServerConfig;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Starts a {@link LegacySession} for an agent whose upgrade offered none of our subprotocols. */
+public final class LegacyAgents {
+    private static final Logger log = LoggerFactory.getLogger(LegacyAgents.class);
+    /**
+     * How long one stalled upload may hold a legacy socket's outbound slot while other requests wait
+     * (system property {@code wstunnel.legacy.uploadStallMillis}, default 10 s).
+     */
+    static Duration uploadStall() {
+        return Duration.ofMillis(Math.max(100, Long.getLong("wstunnel.legacy.uploadStallMillis", 10_000L)));
+    }
+
+    private LegacyAgents() {
+    }
+
+    /** True when the 101 selected no subprotocol: the agent speaks the legacy framing. */
+    public static boolean isLegacy(WebSocketChannel channel) {
+        String p = channel.getSubProtocol();
+        return p == null || p.isEmpty();
+    }
+
+    /** Joins the token's tunnel and starts serving; the handshake checks have passed. */
+    public static void start(WebSocketChannel channel, Tunnel tunnel, ServerConfig config, String remote, String clientVersion) {
+        LegacySession session = new LegacySession(channel, tunnel, config.wsTimeout(), uploadStall(),
+                config.settings().initialWindow(), remote, clientVersion, () -> { });
+        if (!tunnel.addAgent(session)) {
+            log.info("tunnel {} legacy agent {} refused: client limit reached", tunnel.tokenId(), remote);
+            WebSockets.sendClose(ByteBuffer.allocate(0), channel, null);
+            return;
+        }
+        log.info("tunnel {} agent connected from {} (version '{}', legacy framing)", tunnel.tokenId(), remote, clientVersion);
+        session.start();
+    }
+}
