@@ -55,6 +55,23 @@ public final class SrvCommand implements Callable<Integer> {
             description = "Tokens whose agents must present a password: tok:pw,tok2:pw2.")
     List<String> passwords;
 
+    @Option(names = {"-admin-token", "--admin-token"}, paramLabel = "TOKEN",
+            description = "Bearer token non-loopback callers must present to /_stats details, /admin/* and /metrics"
+                    + " (default: none, then those answer loopback callers only).")
+    String adminToken;
+
+    @Option(names = {"-admin-listen", "--admin-listen"}, paramLabel = "HOST:PORT",
+            description = "Serve /admin/* and /metrics on this separate listener instead of the main one.")
+    String adminListen;
+
+    @Option(names = {"-trusted-proxies", "--trusted-proxies"}, paramLabel = "CIDR", split = ",",
+            description = "Reverse proxies whose X-Forwarded-For is believed when deciding who is local: CIDR,CIDR.")
+    List<String> trustedProxies;
+
+    @Option(names = {"-audit-log", "--audit-log"}, paramLabel = "FILE",
+            description = "Write a JSON-lines audit log (tunnel events and requests), rolled by size and day.")
+    String auditLog;
+
     @Option(names = {"-shutdown-grace", "--shutdown-grace"}, paramLabel = "SECONDS", defaultValue = "30",
             description = "On SIGTERM, how long in-flight requests may still run (default: ${DEFAULT-VALUE}).")
     long shutdownGrace;
@@ -102,6 +119,11 @@ public final class SrvCommand implements Callable<Integer> {
                 .maxClientsPerToken(maxClientsPerToken)
                 .passwords(parsePasswords(passwords))
                 .shutdownGrace(Duration.ofSeconds(shutdownGrace))
+                .adminToken(adminToken == null ? "" : adminToken)
+                .adminListen(adminListen == null ? "" : adminListen.trim())
+                .trustedProxies(trustedProxies == null ? List.of() : trustedProxies.stream().map(String::trim)
+                        .filter(c -> !c.isEmpty()).toList())
+                .auditLog(auditLog == null ? "" : auditLog.trim())
                 .build();
     }
 

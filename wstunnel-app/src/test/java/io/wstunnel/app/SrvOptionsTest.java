@@ -66,6 +66,29 @@ class SrvOptionsTest {
     }
 
     @Test
+    void adminOptionsMapToTheServerConfig() throws IOException {
+        ServerConfig c = config("srv", "-admin-token", "s3cr3t-admin", "--admin-listen=127.0.0.1:9090",
+                "-trusted-proxies", "10.0.0.0/8, 192.168.1.1/32", "-audit-log", "/tmp/audit.jsonl");
+        assertThat(c.adminToken()).isEqualTo("s3cr3t-admin");
+        assertThat(c.adminListen()).isEqualTo("127.0.0.1:9090");
+        assertThat(c.trustedProxies()).containsExactly("10.0.0.0/8", "192.168.1.1/32");
+        assertThat(c.auditLog()).isEqualTo("/tmp/audit.jsonl");
+        Path yaml = Files.createTempFile("srv", ".yaml");
+        try {
+            Files.writeString(yaml, "admin-token: from-yaml\ntrusted-proxies: [\"127.0.0.1/32\"]\n");
+            ServerConfig y = config("srv", "-config", yaml.toString());
+            assertThat(y.adminToken()).isEqualTo("from-yaml");
+            assertThat(y.trustedProxies()).containsExactly("127.0.0.1/32");
+        } finally {
+            Files.deleteIfExists(yaml);
+        }
+        ServerConfig none = config("srv");
+        assertThat(none.adminToken()).isEmpty();
+        assertThat(none.trustedProxies()).isEmpty();
+        assertThat(none.auditLog()).isEmpty();
+    }
+
+    @Test
     void passwordsMayBeRepeated() {
         assertThat(config("srv", "-passwords", "a:1", "-passwords", "b:2").passwords())
                 .containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "b", "2"));
