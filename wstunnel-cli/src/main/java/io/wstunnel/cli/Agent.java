@@ -101,11 +101,6 @@ public final class Agent implements AutoCloseable {
         stop(Duration.ZERO);
     }
 
-    /** For tests: the connector. */
-    Connector connector() {
-        return connector;
-    }
-
     private static ThreadFactory daemon(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {

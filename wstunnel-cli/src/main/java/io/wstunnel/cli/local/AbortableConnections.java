@@ -45,7 +45,17 @@ final class AbortableConnections implements AsyncClientConnectionManager {
             FutureCallback<AsyncConnectionEndpoint> callback) {
         org.apache.hc.core5.concurrent.BasicFuture<AsyncConnectionEndpoint> result =
                 new org.apache.hc.core5.concurrent.BasicFuture<>(callback);
-        Future<AsyncConnectionEndpoint> inner = delegate.lease(id, route, state, timeout, relay(result, Recording::new));
+        Future<AsyncConnectionEndpoint> inner = delegate.lease(id, route, state, timeout, new FutureCallback<>() {
+            @Override
+            public void completed(AsyncConnectionEndpoint endpoint) {
+                if (!result.completed(new Recording(endpoint))) {
+                    // the lease was cancelled meanwhile: give the connection back rather than leak it
+                    delegate.release(endpoint, null, TimeValue.ZERO_MILLISECONDS);
+                }
+            }
+            @Override public void failed(Exception ex) { result.failed(ex); }
+            @Override public void cancelled() { result.cancel(); }
+        });
         return new Future<>() {
             @Override public boolean cancel(boolean mayInterrupt) { inner.cancel(mayInterrupt); return result.cancel(mayInterrupt); }
             @Override public boolean isCancelled() { return result.isCancelled(); }

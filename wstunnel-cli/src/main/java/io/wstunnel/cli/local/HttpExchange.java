@@ -107,13 +107,9 @@ final class HttpExchange implements StreamHandler {
             fail(e);
             return;
         }
-        if (phase.get() == Phase.DONE && !relayFinished()) {
-            abortLocal(); // a reset raced with the launch
+        if (phase.get() == Phase.DONE && !completed) {
+            abortLocal(); // a reset or timeout raced with the launch
         }
-    }
-
-    private boolean relayFinished() {
-        return completed;
     }
 
     // ---------------------------------------------------------------- from the tunnel (reader thread)

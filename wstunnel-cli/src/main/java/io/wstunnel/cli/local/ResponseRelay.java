@@ -45,17 +45,22 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
 
     @Override
     public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
-            FutureCallback<Void> resultCallback) {
-        if (!exchange.headArrived()) {
-            return; // timed out or reset meanwhile
-        }
+            FutureCallback<Void> resultCallback) throws IOException {
         List<Header> fields = new ArrayList<>();
         for (org.apache.hc.core5.http.Header h : response.getHeaders()) {
             fields.add(new Header(h.getName(), h.getValue()));
         }
         String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase();
+        ResponseHead head = new ResponseHead(response.getCode(), reason, new Headers(fields).withoutHopByHop());
+        if (!stream.fits(head)) {
+            // fails the exchange before its head: the caller gets a 502 instead of the tunnel dying
+            throw new IOException("response head too large for the tunnel");
+        }
+        if (!exchange.headArrived()) {
+            return; // timed out or reset meanwhile
+        }
         boolean noBody = entity == null;
-        stream.reply(new ResponseHead(response.getCode(), reason, new Headers(fields).withoutHopByHop()), noBody);
+        stream.reply(head, noBody);
         if (noBody) {
             exchange.completed();
             resultCallback.completed(null);

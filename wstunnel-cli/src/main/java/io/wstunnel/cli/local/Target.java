@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /** Where a tunnelled request goes: the decision of LEGACY.md §5, as data. */
 public sealed interface Target {
 
-    /** Forward to {@code url} (target base + request target); {@code base} is what was configured or sent. */
+    /** Forward to {@code url}: the target (-server or X-Host, with its path prefix) followed by the request target. */
     record Forward(String scheme, String host, int port, String path, String url) implements Target { }
 
     /** Answer locally with {@code status} and a text/plain {@code message}; the local service is not contacted. */

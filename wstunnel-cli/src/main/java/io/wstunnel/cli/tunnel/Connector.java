@@ -143,11 +143,6 @@ public final class Connector implements TunnelSession.Events {
         return true;
     }
 
-    /** The current session, if any (tests). */
-    public synchronized TunnelSession current() {
-        return current;
-    }
-
     /** Stops reconnecting and drains the current session within {@code grace}; waits for it to end. */
     public void stop(Duration grace) {
         TunnelSession session;

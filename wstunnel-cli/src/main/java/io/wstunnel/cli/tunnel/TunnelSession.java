@@ -8,12 +8,9 @@ import io.wstunnel.protocol.ProtocolException;
 import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.protocol.Subprotocol;
-import java.io.IOException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,7 +20,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,9 +46,8 @@ public final class TunnelSession {
     private final Events events;
     private final String server;
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
-    private final AtomicBoolean pingInFlight = new AtomicBoolean();
+    private final KeepAlive keepAlive;
     private final Map<Integer, TunnelStream> streams = new HashMap<>();
-    private volatile long lastReceivedNanos = System.nanoTime();
 
     // guarded by this
     private SessionState state = SessionState.DIALING;
@@ -72,6 +67,7 @@ public final class TunnelSession {
         this.scheduler = scheduler;
         this.events = events;
         this.server = server;
+        this.keepAlive = new KeepAlive(config, scheduler, server, this::abort);
     }
 
     public WebSocket.Listener listener() {
@@ -104,9 +100,9 @@ public final class TunnelSession {
                 writer = new FrameWriter(socket, config.maxQueuedBytes(), scheduler, this::failed);
                 state = SessionState.AWAIT_HELLO;
                 writer.send(new Frame.Hello(config.settings()));
-                long ping = Math.max(50, config.timeout().toMillis() / 3);
+                long ping = keepAlive.periodMillis();
                 try {
-                    timers.add(scheduler.scheduleAtFixedRate(this::keepAlive, ping, ping, TimeUnit.MILLISECONDS));
+                    timers.add(scheduler.scheduleAtFixedRate(this::keepAliveTick, ping, ping, TimeUnit.MILLISECONDS));
                 } catch (RejectedExecutionException e) {
                     // agent stopping
                 }
@@ -247,27 +243,14 @@ public final class TunnelSession {
     // ------------------------------------------------------------------ keep-alive
 
     void touch() {
-        lastReceivedNanos = System.nanoTime();
+        keepAlive.touch();
     }
 
     void pong() {
-        touch();
-        if (config.statusFile() != null) {
-            try {
-                scheduler.execute(() -> {
-                    try {
-                        StatusFile.write(config.statusFile(), Instant.now(), ZoneId.systemDefault());
-                    } catch (IOException | RuntimeException e) {
-                        log.warn("Cannot write status file {}: {}", config.statusFile(), e.toString());
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                // stopping
-            }
-        }
+        keepAlive.pong();
     }
 
-    private void keepAlive() {
+    private void keepAliveTick() {
         WebSocket socket;
         synchronized (this) {
             if (state == SessionState.CLOSED || ws == null) {
@@ -275,20 +258,7 @@ public final class TunnelSession {
             }
             socket = ws;
         }
-        long idle = System.nanoTime() - lastReceivedNanos;
-        if (idle > config.timeout().toNanos()) {
-            log.warn("Nothing received from {} for {} ms: tunnel is dead, reconnecting", server,
-                    TimeUnit.NANOSECONDS.toMillis(idle));
-            abort("dead peer");
-            return;
-        }
-        if (pingInFlight.compareAndSet(false, true)) {
-            try {
-                socket.sendPing(ByteBuffer.allocate(0)).whenComplete((w, e) -> pingInFlight.set(false));
-            } catch (RuntimeException e) {
-                pingInFlight.set(false);
-            }
-        }
+        keepAlive.tick(socket);
     }
 
     private void helloTimeout() {
@@ -397,7 +367,7 @@ public final class TunnelSession {
                 return;
             }
             stream = new TunnelStream(id, this, writer, peer.initialWindow(), peer.maxFramePayload(),
-                    config.settings().initialWindow(), o.endStream());
+                    peer.maxHeadSize(), config.settings().initialWindow(), o.endStream());
             streams.put(id, stream);
         }
         StreamHandler handler;

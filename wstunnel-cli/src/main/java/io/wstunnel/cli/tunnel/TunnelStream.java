@@ -21,6 +21,7 @@ public final class TunnelStream {
     private final TunnelSession session;
     private final FrameWriter writer;
     private final int peerMaxFrame;
+    private final int peerMaxHead;
     private final int creditBatch;
     private final FlowWindow sendWindow;
     private final FlowWindow recvWindow;
@@ -32,8 +33,9 @@ public final class TunnelStream {
     private int unacknowledged;
 
     TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
-            int ourInitialWindow, boolean remoteEnded) {
+            int peerMaxHead, int ourInitialWindow, boolean remoteEnded) {
         this.id = id;
+        this.peerMaxHead = peerMaxHead;
         this.session = session;
         this.writer = writer;
         this.peerMaxFrame = peerMaxFrame;
@@ -56,6 +58,18 @@ public final class TunnelStream {
     }
 
     // ------------------------------------------------------------ local side → server
+
+    /**
+     * @return whether {@code head} can be sent: a REPLY above the server's MAX_HEAD_SIZE would be a
+     *         connection error that kills every stream of the tunnel
+     */
+    public boolean fits(ResponseHead head) {
+        try {
+            return FrameCodec.encode(new Frame.Reply(id, head, false)).remaining() - FrameCodec.HEADER_SIZE <= peerMaxHead;
+        } catch (IllegalArgumentException e) {
+            return false; // a string longer than 65535 bytes
+        }
+    }
 
     /** Sends the response head; {@code endStream}: no body follows. */
     public void reply(ResponseHead head, boolean endStream) {

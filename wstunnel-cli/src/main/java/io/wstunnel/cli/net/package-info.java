@@ -1,0 +1,2 @@
+/** Network setup for the tunnel: TLS trust (system, -certfile, -insecure) and the CONNECT proxy. */
+package io.wstunnel.cli.net;

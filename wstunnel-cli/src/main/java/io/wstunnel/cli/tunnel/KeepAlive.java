@@ -1,0 +1,84 @@
+package io.wstunnel.cli.tunnel;
+
+import io.wstunnel.cli.AgentConfig;
+import java.io.IOException;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Liveness of one tunnel socket (PROTOCOL.md §6): a ping every {@code timeout/3} (the JDK client
+ * sends none by itself; at most one of ours in flight), and the socket is dead when nothing at all
+ * (frame, ping, pong) arrived for {@code timeout}. Every pong also refreshes the -statusfile.
+ */
+final class KeepAlive {
+    private static final Logger log = LoggerFactory.getLogger(KeepAlive.class);
+
+    private final AgentConfig config;
+    private final Executor io;
+    private final String server;
+    private final Consumer<String> onDead;
+    private final AtomicBoolean pingInFlight = new AtomicBoolean();
+    private volatile long lastReceivedNanos = System.nanoTime();
+
+    /** @param io runs status-file writes, off the WebSocket's reader thread */
+    KeepAlive(AgentConfig config, Executor io, String server, Consumer<String> onDead) {
+        this.config = config;
+        this.io = io;
+        this.server = server;
+        this.onDead = onDead;
+    }
+
+    long periodMillis() {
+        return Math.max(50, config.timeout().toMillis() / 3);
+    }
+
+    /** Something arrived from the server. */
+    void touch() {
+        lastReceivedNanos = System.nanoTime();
+    }
+
+    void pong() {
+        touch();
+        if (config.statusFile() == null) {
+            return;
+        }
+        try {
+            io.execute(() -> {
+                try {
+                    StatusFile.write(config.statusFile(), Instant.now(), ZoneId.systemDefault());
+                } catch (IOException | RuntimeException e) {
+                    log.warn("Cannot write status file {}: {}", config.statusFile(), e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // agent stopping
+        }
+    }
+
+    /** One period elapsed: declare the socket dead, or ping it. */
+    void tick(WebSocket socket) {
+        long idle = System.nanoTime() - lastReceivedNanos;
+        if (idle > config.timeout().toNanos()) {
+            log.warn("Nothing received from {} for {} ms: tunnel is dead, reconnecting", server,
+                    TimeUnit.NANOSECONDS.toMillis(idle));
+            onDead.accept("dead peer");
+            return;
+        }
+        if (pingInFlight.compareAndSet(false, true)) {
+            try {
+                socket.sendPing(ByteBuffer.allocate(0)).whenComplete((w, e) -> pingInFlight.set(false));
+            } catch (RuntimeException e) {
+                pingInFlight.set(false);
+            }
+        }
+    }
+}

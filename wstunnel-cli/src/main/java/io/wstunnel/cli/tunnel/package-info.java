@@ -1,0 +1,19 @@
+/**
+ * The tunnel side of the agent: one WebSocket connection speaking wstunnel.v2.
+ *
+ * <ul>
+ *   <li>{@link io.wstunnel.cli.tunnel.Connector} keeps one session alive (dial, backoff, stop).</li>
+ *   <li>{@link io.wstunnel.cli.tunnel.TunnelSession} is the connection state machine
+ *       ({@link io.wstunnel.cli.tunnel.SessionState}): HELLO, stream table, GOAWAY, close. Its
+ *       {@link io.wstunnel.cli.tunnel.TunnelListener} turns JDK WebSocket callbacks into whole messages.
+ *       A legacy (non-v2) framing would plug in where the session checks the selected subprotocol.</li>
+ *   <li>{@link io.wstunnel.cli.tunnel.TunnelStream} holds one stream's directions and flow windows.</li>
+ *   <li>{@link io.wstunnel.cli.tunnel.FrameWriter} is the only writer: one send in flight, a byte cap.</li>
+ *   <li>{@link io.wstunnel.cli.tunnel.KeepAlive} pings and detects a dead peer.</li>
+ * </ul>
+ *
+ * Lock order, outermost first: local handler locks → TunnelStream → FrameWriter, and
+ * TunnelSession → FrameWriter; a TunnelStream and its TunnelSession are never locked together, and
+ * no tunnel lock is held while calling a {@link io.wstunnel.cli.tunnel.StreamHandler}.
+ */
+package io.wstunnel.cli.tunnel;
