@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -43,7 +44,12 @@ public final class Agent implements AutoCloseable {
         scheduler = new ScheduledThreadPoolExecutor(1, daemon("wstunnel-agent"));
         scheduler.setRemoveOnCancelPolicy(true);
         wsExecutor = Executors.newCachedThreadPool(daemon("wstunnel-ws"));
-        localExecutor = Executors.newCachedThreadPool(daemon("wstunnel-local"));
+        // Starts local requests whose host needs a DNS lookup. Few threads: many would only contend on
+        // HttpClient's reactor; the queue is bounded by the streams the agent accepts.
+        ThreadPoolExecutor launcher = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), daemon("wstunnel-local"));
+        launcher.allowCoreThreadTimeOut(true);
+        localExecutor = launcher;
         try {
             TunnelDialer dialer = new TunnelDialer(config, wsExecutor);
             local = new LocalForwarder(config, scheduler, localExecutor);

@@ -88,9 +88,30 @@ final class HttpExchange implements StreamHandler {
         }
         log.debug("Stream {}: {} {}", stream.id(), head.method(), url);
         headTimer = scheduler.schedule(this::headTimeout, config.localResponseTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        // HttpClient resolves host names on the calling thread: keep that off the tunnel's reader thread.
+        // HttpClient resolves host names on the calling thread: keep that off the tunnel's reader thread,
+        // unless the host is an address literal (nothing to resolve; saves a thread hop per request).
         // Body DATA arriving meanwhile waits in the producer (bounded by our window).
-        launcher.execute(() -> launch(request));
+        if (isAddressLiteral(f.host())) {
+            launch(request);
+        } else {
+            launcher.execute(() -> launch(request));
+        }
+    }
+
+    static boolean isAddressLiteral(String host) {
+        if (host.indexOf(':') >= 0) {
+            return true; // IPv6
+        }
+        int dots = 0;
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            if (c == '.') {
+                dots++;
+            } else if (c < '0' || c > '9') {
+                return false;
+            }
+        }
+        return dots == 3;
     }
 
     private void launch(BasicHttpRequest request) {
