@@ -1,5 +1,6 @@
 package io.wstunnel.app;
 
+import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -18,9 +19,17 @@ import org.slf4j.LoggerFactory;
  * threads) or INFO (HttpClient wire log) unless tracing.
  */
 public final class Logging {
+    static final int ASYNC_QUEUE_SIZE = 8192;
     static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{30} - %msg%n";
 
     private Logging() {
+    }
+
+    /** Drains the asynchronous appender's queue (call before the JVM exits). */
+    public static synchronized void shutdown() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+            ctx.stop();
+        }
     }
 
     public static void configure(LoggingOptions options) {
@@ -67,9 +76,21 @@ public final class Logging {
             throw new UsageException("-logfile " + logFile + ": cannot open for writing");
         }
 
+        // Log calls happen on IO threads: hand events to a bounded queue and never block on a slow
+        // terminal or disk (under overload the newest events are dropped rather than stalling requests).
+        AsyncAppender async = new AsyncAppender();
+        async.setName("async");
+        async.setContext(ctx);
+        async.setQueueSize(ASYNC_QUEUE_SIZE);
+        async.setDiscardingThreshold(0);
+        async.setNeverBlock(true);
+        async.setMaxFlushTime(2000);
+        async.addAppender(appender);
+        async.start();
+
         Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(level.logback());
-        root.addAppender(appender);
+        root.addAppender(async);
 
         Level quiet = level.logback().isGreaterOrEqual(Level.WARN) ? level.logback() : Level.WARN;
         ctx.getLogger("org.xnio").setLevel(quiet);

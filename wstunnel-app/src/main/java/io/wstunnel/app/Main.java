@@ -31,6 +31,7 @@ public final class Main {
         int code = run(args, out, err);
         out.flush();
         err.flush();
+        Logging.shutdown();
         System.exit(code);
     }
 
