@@ -60,6 +60,22 @@ public final class CliCommand implements Callable<Integer> {
             description = "Extra trusted CA certificate(s), PEM.")
     Path certFile;
 
+    @Option(names = {"-tls-client-cert", "--tls-client-cert"}, paramLabel = "FILE",
+            description = "Client certificate (PEM, chain allowed) presented to a wss:// server that requires "
+                    + "mutual TLS; needs -tls-client-key.")
+    Path tlsClientCert;
+
+    @Option(names = {"-tls-client-key", "--tls-client-key"}, paramLabel = "FILE",
+            description = "Private key of -tls-client-cert: PEM, unencrypted PKCS#8 (RSA, EC, Ed25519) or PKCS#1 RSA.")
+    Path tlsClientKey;
+
+    @Option(names = {"-deny", "--deny"}, paramLabel = "CIDR[,CIDR...]", split = ",",
+            description = "Never connect to local targets resolving into these ranges (checked on the resolved "
+                    + "address at connect time; repeatable). Added to the default deny list (link-local and cloud "
+                    + "metadata: 0.0.0.0/8, 169.254.0.0/16, 100.100.100.200/32, ::/128, fe80::/10, fd00:ec2::254/128), "
+                    + "which does not apply to the -server host; 'none' drops the defaults.")
+    java.util.List<String> deny;
+
     @Option(names = {"-proxy", "--proxy"}, paramLabel = "URL",
             description = "HTTP CONNECT proxy for the tunnel: http://[user:pass@]host:port (default: from "
                     + "HTTPS_PROXY, https_proxy, HTTP_PROXY, http_proxy, honouring NO_PROXY).")
@@ -72,6 +88,20 @@ public final class CliCommand implements Callable<Integer> {
     @Option(names = {"-shutdown-grace", "--shutdown-grace"}, paramLabel = "SECONDS", defaultValue = "30",
             description = "On SIGTERM, how long requests being served may still run (default: ${DEFAULT-VALUE}).")
     long shutdownGrace;
+
+    @Option(names = {"-protocol", "--protocol"}, paramLabel = "auto|v2|legacy", defaultValue = "auto",
+            description = "Tunnel framing: auto offers wstunnel.v2 and falls back to the Go wstunnel framing when the "
+                    + "server selects no subprotocol (a Go wstunnel srv); v2 refuses such servers; legacy speaks the Go "
+                    + "framing and offers nothing (default: ${DEFAULT-VALUE}).")
+    String protocol;
+
+    @Option(names = {"-tcp", "--tcp"}, paramLabel = "NAME=HOST:PORT",
+            description = "Expose a TCP target to WebSocket clients of the server at /_token/<token>/_tcp/NAME "
+                    + "(repeatable). The agent connects only when a client arrives; -deny rules apply.")
+    java.util.List<String> tcp;
+
+    @Mixin
+    GoCompatOptions goCompat;
 
     @Mixin
     LoggingOptions logging;
@@ -124,6 +154,32 @@ public final class CliCommand implements Callable<Integer> {
         if (certFile != null && !Files.isReadable(certFile)) {
             throw new UsageException("-certfile " + certFile + ": no such readable file");
         }
+        if ((tlsClientCert == null) != (tlsClientKey == null)) {
+            throw new UsageException(tlsClientCert == null ? "-tls-client-key needs -tls-client-cert"
+                    : "-tls-client-cert needs -tls-client-key");
+        }
+        if (tlsClientCert != null) {
+            for (Path f : new Path[] {tlsClientCert, tlsClientKey}) {
+                if (!Files.isReadable(f)) {
+                    throw new UsageException((f == tlsClientCert ? "-tls-client-cert " : "-tls-client-key ") + f
+                            + ": no such readable file");
+                }
+            }
+            if (!tunnelUri.getScheme().equalsIgnoreCase("wss")) {
+                throw new UsageException("-tls-client-cert needs a wss:// -tunnel, got " + tunnelUri);
+            }
+            try {
+                io.wstunnel.cli.net.ClientCertificate.keyManagers(tlsClientCert, tlsClientKey);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        }
+        io.wstunnel.cli.net.AddressPolicy denyRules;
+        try {
+            denyRules = io.wstunnel.cli.net.AddressPolicy.parse(deny);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
         if (statusFile != null) {
             Path parent = statusFile.toAbsolutePath().getParent();
             if (parent != null && !Files.isDirectory(parent)) {
@@ -132,6 +188,18 @@ public final class CliCommand implements Callable<Integer> {
         }
         if (shutdownGrace < 0) {
             throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
+        }
+        AgentConfig.Protocol framing;
+        try {
+            framing = AgentConfig.Protocol.parse(protocol == null ? "auto" : protocol);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        java.util.Map<String, String> tcpTargets;
+        try {
+            tcpTargets = io.wstunnel.cli.stream.RawStreams.parseTcpTargets(tcp);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
         URI proxyUri;
         if (proxy != null && !proxy.isBlank()) {
@@ -152,6 +220,11 @@ public final class CliCommand implements Callable<Integer> {
                 .statusFile(statusFile)
                 .clientVersion(Version.clientVersion())
                 .shutdownGrace(Duration.ofSeconds(shutdownGrace))
+                .protocol(framing)
+                .denyRules(denyRules)
+                .tlsClientCert(tlsClientCert)
+                .tlsClientKey(tlsClientKey)
+                .tcpTargets(tcpTargets)
                 .build();
     }
 
@@ -210,7 +283,10 @@ public final class CliCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         AgentConfig config = agentConfig(System.getenv());
         Logging.configure(logging);
-        if (config.server() == null && config.hostPattern() == null) {
+        if (goCompat != null) {
+            goCompat.warn(LOG);
+        }
+        if (config.server() == null && config.hostPattern() == null && config.tcpTargets().isEmpty()) {
             LOG.warn("neither -server nor -regexp given: every request will be refused (403)");
         }
         try (PidFile pid = PidFile.write(daemon.pidFile())) {

@@ -76,6 +76,107 @@ public final class SrvCommand implements Callable<Integer> {
             description = "On SIGTERM, how long in-flight requests may still run (default: ${DEFAULT-VALUE}).")
     long shutdownGrace;
 
+    @Option(names = {"-passwords-file", "--passwords-file"}, paramLabel = "FILE",
+            description = "Agent passwords as token:hash lines (make a hash with 'wstunnel hash-password'); "
+                    + "re-read when it changes.")
+    String passwordsFile;
+
+    @Option(names = {"-tls-cert", "--tls-cert"}, paramLabel = "FILE",
+            description = "Serve HTTPS and WSS with this PEM certificate chain (leaf first; with -tls-key); "
+                    + "re-read when it changes.")
+    String tlsCert;
+
+    @Option(names = {"-tls-key", "--tls-key"}, paramLabel = "FILE",
+            description = "PEM private key of -tls-cert: PKCS#8 (RSA, EC, Ed25519), PKCS#1 RSA or SEC1 EC, unencrypted.")
+    String tlsKey;
+
+    @Option(names = {"-tls-keystore", "--tls-keystore"}, paramLabel = "FILE",
+            description = "Serve HTTPS and WSS with the one key entry of this PKCS#12 keystore (instead of -tls-cert).")
+    String tlsKeystore;
+
+    @Option(names = {"-tls-keystore-password", "--tls-keystore-password"}, paramLabel = "PASSWORD",
+            description = "Password of -tls-keystore (default: environment variable WSTUNNEL_TLS_KEYSTORE_PASSWORD).")
+    String tlsKeystorePassword;
+
+    @Option(names = {"-agent-ca", "--agent-ca"}, paramLabel = "FILE",
+            description = "Agents must present a TLS client certificate issued by this PEM CA (needs native TLS).")
+    String agentCa;
+
+    @Option(names = {"-agent-cert-binds-token", "--agent-cert-binds-token"},
+            description = "With -agent-ca: the certificate's CN or a DNS/URI/e-mail SAN must be the token or its id (t-...).")
+    boolean agentCertBindsToken;
+
+    @Option(names = {"-reload-interval", "--reload-interval"}, paramLabel = "SECONDS", defaultValue = "5",
+            description = "How often the TLS files and -passwords-file are checked for changes; 0 = never "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long reloadInterval;
+
+    @Option(names = {"-max-header-bytes", "--max-header-bytes"}, paramLabel = "BYTES", defaultValue = "32768",
+            description = "Largest request head (request line + headers); 431 beyond (default: ${DEFAULT-VALUE}).")
+    int maxHeaderBytes;
+
+    @Option(names = {"-max-uri-length", "--max-uri-length"}, paramLabel = "CHARS", defaultValue = "8192",
+            description = "Longest request target; 414 beyond (default: ${DEFAULT-VALUE}).")
+    int maxUriLength;
+
+    @Option(names = {"-max-body-bytes", "--max-body-bytes"}, paramLabel = "BYTES", defaultValue = "0",
+            description = "Largest request body per request, 0 = unlimited; 413 beyond (default: ${DEFAULT-VALUE}).")
+    long maxBodyBytes;
+
+    @Option(names = {"-rate-limit", "--rate-limit"}, paramLabel = "PER_SECOND", defaultValue = "0",
+            description = "Requests per second per token, 0 = unlimited; 429 + Retry-After beyond (default: ${DEFAULT-VALUE}).")
+    double rateLimit;
+
+    @Option(names = {"-rate-burst", "--rate-burst"}, paramLabel = "N", defaultValue = "100",
+            description = "Requests a token may send at once before -rate-limit applies (default: ${DEFAULT-VALUE}).")
+    int rateBurst;
+
+    @Option(names = {"-max-conns-per-addr", "--max-conns-per-addr"}, paramLabel = "N", defaultValue = "256",
+            description = "Open connections per client IP, 0 = unlimited; 429 and close beyond. Behind a reverse proxy "
+                    + "all connections come from the proxy: raise it or use 0 (default: ${DEFAULT-VALUE}).")
+    int maxConnsPerAddr;
+
+    @Option(names = {"-idle-timeout", "--idle-timeout"}, paramLabel = "SECONDS", defaultValue = "60",
+            description = "Close a caller connection with no request for this long (default: ${DEFAULT-VALUE}).")
+    long idleTimeout;
+
+    @Option(names = {"-header-timeout", "--header-timeout"}, paramLabel = "SECONDS", defaultValue = "30",
+            description = "A request head must arrive within this (slowloris) (default: ${DEFAULT-VALUE}).")
+    long headerTimeout;
+
+    @Option(names = {"-read-timeout", "--read-timeout"}, paramLabel = "SECONDS", defaultValue = "60",
+            description = "Drop a peer silent this long while the server waits for its bytes; at least -wstimeout + 2 "
+                    + "(default: ${DEFAULT-VALUE}).")
+    long readTimeout;
+
+    @Option(names = {"-max-tunnels", "--max-tunnels"}, paramLabel = "N", defaultValue = "10000",
+            description = "Tokens known at once, 0 = unlimited; a new token's agent gets 503 beyond (default: ${DEFAULT-VALUE}).")
+    int maxTunnels;
+
+    @Option(names = {"-max-streams-per-agent", "--max-streams-per-agent"}, paramLabel = "N", defaultValue = "256",
+            description = "Concurrent requests on one agent socket; more wait in the queue (default: ${DEFAULT-VALUE}).")
+    int maxStreamsPerAgent;
+
+    @Option(names = {"-hello-timeout", "--hello-timeout"}, paramLabel = "SECONDS", defaultValue = "10",
+            description = "Close an agent socket that sends no HELLO within this (default: ${DEFAULT-VALUE}).")
+    long helloTimeout;
+
+    @Option(names = {"-agent-frame-rate", "--agent-frame-rate"}, paramLabel = "PER_SECOND", defaultValue = "2000",
+            description = "Control frames/pings per second an agent may send (burst 10 s worth); beyond, its socket "
+                    + "is closed with 1008 (default: ${DEFAULT-VALUE}).")
+    int agentFrameRate;
+
+    @Option(names = {"-max-frame-payload", "--max-frame-payload"}, paramLabel = "BYTES", defaultValue = "65536",
+            description = "Largest DATA payload accepted from agents, 1024..16777216 (default: ${DEFAULT-VALUE}).")
+    int maxFramePayload;
+
+    @Option(names = {"-stream-window", "--stream-window"}, paramLabel = "BYTES", defaultValue = "262144",
+            description = "Response bytes an agent may send per stream before credit (default: ${DEFAULT-VALUE}).")
+    int streamWindow;
+
+    @Mixin
+    GoCompatOptions goCompat;
+
     @Mixin
     LoggingOptions logging;
 
@@ -109,7 +210,35 @@ public final class SrvCommand implements Callable<Integer> {
         if (!bp.isEmpty() && (bp.contains("?") || bp.contains("#") || bp.contains(" "))) {
             throw new UsageException("-base-path must be a plain path such as /wstunnel, got '" + basePath + "'");
         }
+        if (reloadInterval < 0) {
+            throw new UsageException("-reload-interval must be 0 (never) or more seconds, got " + reloadInterval);
+        }
+        Map<String, String> plainPasswords = parsePasswords(passwords);
+        String pwFile = passwordsFile == null ? "" : passwordsFile.trim();
+        try {
+            io.wstunnel.srv.auth.PasswordStore.load(plainPasswords, pwFile); // one-line errors now, not at start-up
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        io.wstunnel.srv.tls.TlsSettings tls = tlsSettings();
+        io.wstunnel.srv.limits.Limits limits;
+        io.wstunnel.protocol.Settings settings;
+        try {
+            limits = io.wstunnel.srv.limits.Limits.builder()
+                    .maxHeaderBytes(maxHeaderBytes).maxUriLength(maxUriLength).maxBodyBytes(maxBodyBytes)
+                    .requestsPerSecond(rateLimit).requestBurst(rateBurst).maxConnectionsPerAddress(maxConnsPerAddr)
+                    .idleTimeout(Duration.ofSeconds(idleTimeout)).requestParseTimeout(Duration.ofSeconds(headerTimeout))
+                    .readTimeout(Duration.ofSeconds(readTimeout)).maxTunnels(maxTunnels)
+                    .maxStreamsPerAgent(maxStreamsPerAgent).agentHelloTimeout(Duration.ofSeconds(helloTimeout))
+                    .agentControlFramesPerSecond(agentFrameRate).build();
+            io.wstunnel.protocol.Settings d = io.wstunnel.protocol.Settings.DEFAULT;
+            settings = new io.wstunnel.protocol.Settings(streamWindow, d.maxConcurrentStreams(), maxFramePayload, d.maxHeadSize());
+        } catch (IllegalArgumentException | io.wstunnel.protocol.ProtocolException e) {
+            throw new UsageException("invalid limit: " + e.getMessage());
+        }
         return ServerConfig.builder()
+                .limits(limits)
+                .settings(settings)
                 .host(host.trim())
                 .port(port)
                 .basePath(bp)
@@ -117,7 +246,10 @@ public final class SrvCommand implements Callable<Integer> {
                 .wsTimeout(Duration.ofSeconds(clamp(wsTimeout, MIN_WS_TIMEOUT, MAX_WS_TIMEOUT)))
                 .maxRequestsPerTunnel(maxRequestsPerTunnel)
                 .maxClientsPerToken(maxClientsPerToken)
-                .passwords(parsePasswords(passwords))
+                .passwords(plainPasswords)
+                .passwordsFile(pwFile)
+                .tls(tls)
+                .reloadInterval(Duration.ofSeconds(reloadInterval))
                 .shutdownGrace(Duration.ofSeconds(shutdownGrace))
                 .adminToken(adminToken == null ? "" : adminToken)
                 .adminListen(adminListen == null ? "" : adminListen.trim())
@@ -125,6 +257,24 @@ public final class SrvCommand implements Callable<Integer> {
                         .filter(c -> !c.isEmpty()).toList())
                 .auditLog(auditLog == null ? "" : auditLog.trim())
                 .build();
+    }
+
+    /** The TLS options, with their files read once so that a bad file is a one-line usage error. */
+    private io.wstunnel.srv.tls.TlsSettings tlsSettings() {
+        String ksPassword = tlsKeystorePassword;
+        if ((ksPassword == null || ksPassword.isEmpty()) && tlsKeystore != null && !tlsKeystore.isBlank()) {
+            ksPassword = System.getenv("WSTUNNEL_TLS_KEYSTORE_PASSWORD");
+        }
+        try {
+            io.wstunnel.srv.tls.TlsSettings tls = new io.wstunnel.srv.tls.TlsSettings(tlsCert, tlsKey, tlsKeystore,
+                    ksPassword, agentCa, agentCertBindsToken);
+            if (tls.enabled()) {
+                io.wstunnel.srv.tls.ServerTls.load(tls);
+            }
+            return tls;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
     }
 
     /** "tok:pw" entries (split at the first ':') → map; an entry without ':' or with an empty side is an error. */
@@ -141,6 +291,10 @@ public final class SrvCommand implements Callable<Integer> {
             int colon = e.indexOf(':');
             if (colon <= 0 || colon == e.length() - 1) {
                 throw new UsageException("-passwords entries must be token:password, got '" + redact(e) + "'");
+            }
+            if (colon < ServerConfig.MIN_TOKEN_LENGTH) {
+                throw new UsageException("-passwords: token '" + redact(e.substring(0, colon))
+                        + "' is too short (must be " + ServerConfig.MIN_TOKEN_LENGTH + " chars)");
             }
             map.put(e.substring(0, colon), e.substring(colon + 1));
         }
@@ -168,6 +322,9 @@ public final class SrvCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ServerConfig config = serverConfig();
         Logging.configure(logging);
+        if (goCompat != null) {
+            goCompat.warn(LOG);
+        }
         try (PidFile pid = PidFile.write(daemon.pidFile())) {
             TunnelServer server;
             try {

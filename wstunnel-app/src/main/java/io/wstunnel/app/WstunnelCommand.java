@@ -10,8 +10,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "wstunnel",
         description = "HTTP-over-WebSocket tunnel: a drop-in replacement for the Go wstunnel.",
         versionProvider = Version.Provider.class,
-        subcommands = {SrvCommand.class, CliCommand.class, VersionCommand.class, DemoCommand.class},
-        synopsisSubcommandLabel = "(srv | cli | version | demo)",
+        subcommands = {SrvCommand.class, CliCommand.class, VersionCommand.class, DemoCommand.class,
+                HashPasswordCommand.class},
+        synopsisSubcommandLabel = "(srv | cli | version | demo | hash-password)",
         footer = {"", "Run 'wstunnel <command> -help' for the options of a command."})
 public final class WstunnelCommand implements Callable<Integer> {
 

@@ -42,6 +42,35 @@ class SrvOptionsTest {
         assertThat(srv.daemon().pidFile()).isNull();
     }
 
+    @Test
+    void limitFlagsHaveSecureDefaultsAndReachTheConfig() {
+        assertThat(config("srv").limits()).isEqualTo(io.wstunnel.srv.limits.Limits.DEFAULT);
+        assertThat(config("srv").settings()).isEqualTo(io.wstunnel.protocol.Settings.DEFAULT);
+        ServerConfig c = config("srv", "-max-header-bytes", "4096", "-max-uri-length", "1024", "-max-body-bytes", "1000",
+                "-rate-limit", "5", "-rate-burst", "10", "-max-conns-per-addr", "3", "-idle-timeout", "7",
+                "-header-timeout", "8", "-read-timeout", "9", "-max-tunnels", "2", "-max-streams-per-agent", "4",
+                "-hello-timeout", "5", "-agent-frame-rate", "100", "-max-frame-payload", "2048", "-stream-window", "4096");
+        io.wstunnel.srv.limits.Limits l = c.limits();
+        assertThat(l.maxHeaderBytes()).isEqualTo(4096);
+        assertThat(l.maxUriLength()).isEqualTo(1024);
+        assertThat(l.maxBodyBytes()).isEqualTo(1000);
+        assertThat(l.requestsPerSecond()).isEqualTo(5.0);
+        assertThat(l.requestBurst()).isEqualTo(10);
+        assertThat(l.maxConnectionsPerAddress()).isEqualTo(3);
+        assertThat(l.idleTimeout()).isEqualTo(Duration.ofSeconds(7));
+        assertThat(l.requestParseTimeout()).isEqualTo(Duration.ofSeconds(8));
+        assertThat(l.readTimeout()).isEqualTo(Duration.ofSeconds(9));
+        assertThat(l.maxTunnels()).isEqualTo(2);
+        assertThat(l.maxStreamsPerAgent()).isEqualTo(4);
+        assertThat(l.agentHelloTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(l.agentControlFramesPerSecond()).isEqualTo(100);
+        assertThat(c.settings().maxFramePayload()).isEqualTo(2048);
+        assertThat(c.settings().initialWindow()).isEqualTo(4096);
+        assertThatThrownBy(() -> config("srv", "-max-header-bytes", "10")).isInstanceOf(UsageException.class)
+                .hasMessageContaining("max header bytes");
+        assertThatThrownBy(() -> config("srv", "-max-frame-payload", "10")).isInstanceOf(UsageException.class);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"-port=8080", "-port 8080", "--port 8080", "--port=8080"})
     void portInEveryGoAndGnuSpelling(String spelling) {
@@ -90,8 +119,8 @@ class SrvOptionsTest {
 
     @Test
     void passwordsMayBeRepeated() {
-        assertThat(config("srv", "-passwords", "a:1", "-passwords", "b:2").passwords())
-                .containsExactlyInAnyOrderEntriesOf(Map.of("a", "1", "b", "2"));
+        assertThat(config("srv", "-passwords", "token-a-0123456789:1", "-passwords", "token-b-0123456789:2").passwords())
+                .containsExactlyInAnyOrderEntriesOf(Map.of("token-a-0123456789", "1", "token-b-0123456789", "2"));
     }
 
     @Test
@@ -146,11 +175,12 @@ class SrvOptionsTest {
 
     @Test
     void yamlPasswordsAsStringOrMapping() throws IOException {
-        Path s = Files.writeString(dir.resolve("a.yaml"), "passwords: \"a:b,c:d\"\n");
-        assertThat(config("srv", "-config", s.toString()).passwords()).containsOnlyKeys("a", "c");
-        Path m = Files.writeString(dir.resolve("b.yaml"), "passwords:\n  tokA: pw1\n  tokB: pw2\n");
+        Path s = Files.writeString(dir.resolve("a.yaml"), "passwords: \"token-a-0123456789:b,token-c-0123456789:d\"\n");
+        assertThat(config("srv", "-config", s.toString()).passwords())
+                .containsOnlyKeys("token-a-0123456789", "token-c-0123456789");
+        Path m = Files.writeString(dir.resolve("b.yaml"), "passwords:\n  tokA-0123456789ab: pw1\n  tokB-0123456789ab: pw2\n");
         assertThat(config("srv", "-config", m.toString()).passwords())
-                .containsExactlyInAnyOrderEntriesOf(Map.of("tokA", "pw1", "tokB", "pw2"));
+                .containsExactlyInAnyOrderEntriesOf(Map.of("tokA-0123456789ab", "pw1", "tokB-0123456789ab", "pw2"));
     }
 
     @Test

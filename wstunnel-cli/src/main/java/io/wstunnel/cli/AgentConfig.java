@@ -28,6 +28,13 @@ import java.util.regex.Pattern;
  * @param settings             what the agent is willing to receive on the tunnel
  * @param maxQueuedBytes       cap on bytes queued for sending on the tunnel socket
  * @param shutdownGrace        how long in-flight requests may run after a stop is requested
+ * @param protocol             tunnel framing: AUTO (offer wstunnel.v2, fall back to the Go framing when the
+ *                             server selects no subprotocol), V2 only, or LEGACY (Go framing, nothing offered)
+ * @param denyRules            -deny: addresses local targets may not resolve to; null = the defaults
+ *                             (link-local, cloud metadata), see {@link io.wstunnel.cli.net.AddressPolicy}
+ * @param tlsClientCert        -tls-client-cert: PEM certificate (chain) presented to the server (mutual TLS), or null
+ * @param tlsClientKey         -tls-client-key: its PKCS#8 (or PKCS#1 RSA) PEM private key, or null
+ * @param tcpTargets           -tcp name=host:port: TCP targets reachable through /_tcp/&lt;name&gt; (never null)
  */
 public record AgentConfig(
         URI tunnel,
@@ -47,9 +54,66 @@ public record AgentConfig(
         Duration maxBackoff,
         Settings settings,
         int maxQueuedBytes,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        Protocol protocol,
+        io.wstunnel.cli.net.AddressPolicy denyRules,
+        Path tlsClientCert,
+        Path tlsClientKey,
+        java.util.Map<String, String> tcpTargets) {
+
+    /** Without TCP targets. */
+    public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
+            boolean insecure, Path certFile, URI proxy, Path statusFile, String clientVersion,
+            Duration localConnectTimeout, Duration localResponseTimeout, Duration dialTimeout, Duration maxBackoff,
+            Settings settings, int maxQueuedBytes, Duration shutdownGrace, Protocol protocol,
+            io.wstunnel.cli.net.AddressPolicy denyRules, Path tlsClientCert, Path tlsClientKey) {
+        this(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy, statusFile, clientVersion,
+                localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff, settings, maxQueuedBytes, shutdownGrace,
+                protocol, denyRules, tlsClientCert, tlsClientKey, java.util.Map.of());
+    }
+
+    /** The tunnel framing the agent speaks ({@code -protocol auto|v2|legacy}). */
+    public enum Protocol {
+        AUTO, V2, LEGACY;
+
+        /** @throws IllegalArgumentException for anything but auto, v2, legacy (any case) */
+        public static Protocol parse(String s) {
+            switch (s.trim().toLowerCase(java.util.Locale.ROOT)) {
+                case "auto": return AUTO;
+                case "v2": return V2;
+                case "legacy": return LEGACY;
+                default: throw new IllegalArgumentException("-protocol must be auto, v2 or legacy, not '" + s + "'");
+            }
+        }
+    }
+
+    /** Without a protocol: AUTO. */
+    public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
+            boolean insecure, Path certFile, URI proxy, Path statusFile, String clientVersion,
+            Duration localConnectTimeout, Duration localResponseTimeout, Duration dialTimeout, Duration maxBackoff,
+            Settings settings, int maxQueuedBytes, Duration shutdownGrace) {
+        this(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy, statusFile, clientVersion,
+                localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff, settings, maxQueuedBytes, shutdownGrace,
+                Protocol.AUTO);
+    }
+
+    /** Without deny rules (the defaults) and without a client certificate. */
+    public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
+            boolean insecure, Path certFile, URI proxy, Path statusFile, String clientVersion,
+            Duration localConnectTimeout, Duration localResponseTimeout, Duration dialTimeout, Duration maxBackoff,
+            Settings settings, int maxQueuedBytes, Duration shutdownGrace, Protocol protocol) {
+        this(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy, statusFile, clientVersion,
+                localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff, settings, maxQueuedBytes, shutdownGrace,
+                protocol, null, null, null);
+    }
 
     public AgentConfig {
+        if ((tlsClientCert == null) != (tlsClientKey == null)) {
+            throw new IllegalArgumentException("-tls-client-cert and -tls-client-key go together");
+        }
+        protocol = protocol == null ? Protocol.AUTO : protocol;
+        tcpTargets = tcpTargets == null ? java.util.Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(tcpTargets));
         Objects.requireNonNull(tunnel, "tunnel");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(timeout, "timeout");
@@ -65,7 +129,8 @@ public record AgentConfig(
                 + ", clientVersion=" + clientVersion + ", localConnectTimeout=" + localConnectTimeout
                 + ", localResponseTimeout=" + localResponseTimeout + ", dialTimeout=" + dialTimeout
                 + ", maxBackoff=" + maxBackoff + ", settings=" + settings + ", maxQueuedBytes=" + maxQueuedBytes
-                + ", shutdownGrace=" + shutdownGrace + "]";
+                + ", shutdownGrace=" + shutdownGrace + ", protocol=" + protocol + ", denyRules=" + (denyRules == null ? "default" : denyRules)
+                + ", tlsClientCert=" + tlsClientCert + ", tlsClientKey=" + tlsClientKey + ", tcpTargets=" + tcpTargets + "]";
     }
 
     /** A token as it may appear in logs: its first 8 characters and "...". */
@@ -104,6 +169,11 @@ public record AgentConfig(
         private Settings settings = Settings.DEFAULT;
         private int maxQueuedBytes = 4 * 1024 * 1024;
         private Duration shutdownGrace = Duration.ofSeconds(30);
+        private Protocol protocol = Protocol.AUTO;
+        private io.wstunnel.cli.net.AddressPolicy denyRules;
+        private Path tlsClientCert;
+        private Path tlsClientKey;
+        private java.util.Map<String, String> tcpTargets = java.util.Map.of();
 
         public Builder tunnel(URI v) { tunnel = v; return this; }
         public Builder token(String v) { token = v; return this; }
@@ -123,11 +193,18 @@ public record AgentConfig(
         public Builder settings(Settings v) { settings = v; return this; }
         public Builder maxQueuedBytes(int v) { maxQueuedBytes = v; return this; }
         public Builder shutdownGrace(Duration v) { shutdownGrace = v; return this; }
+        public Builder protocol(Protocol v) { protocol = v; return this; }
+        public Builder denyRules(io.wstunnel.cli.net.AddressPolicy v) { denyRules = v; return this; }
+        public Builder tlsClientCert(Path v) { tlsClientCert = v; return this; }
+        public Builder tlsClientKey(Path v) { tlsClientKey = v; return this; }
+        /** -tcp: name → host:port */
+        public Builder tcpTargets(java.util.Map<String, String> v) { tcpTargets = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy,
                     statusFile, clientVersion, localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff,
-                    settings, maxQueuedBytes, shutdownGrace);
+                    settings, maxQueuedBytes, shutdownGrace, protocol, denyRules, tlsClientCert, tlsClientKey,
+                    tcpTargets);
         }
     }
 }

@@ -194,7 +194,7 @@ class AgentTunnelTest {
     @Test
     void wrongSubprotocolIsAFailedDial() throws Exception {
         try (FakeServerNoProtocol server = new FakeServerNoProtocol();
-             Agent agent = Agent.start(AgentConfig.builder().tunnel(server.uri()).token(Harness.TOKEN)
+             Agent agent = Agent.start(AgentConfig.builder().tunnel(server.uri()).token(Harness.TOKEN).protocol(AgentConfig.Protocol.V2)
                      .maxBackoff(Duration.ofMillis(300)).build())) {
             await().atMost(Duration.ofSeconds(10)).until(() -> server.upgrades.get() >= 2);
             assertThat(agent.isConnected()).isFalse();

@@ -27,6 +27,10 @@ import java.util.Objects;
  *                              "" = served on the main listener
  * @param trustedProxies        CIDRs of reverse proxies whose X-Forwarded-For is believed
  * @param auditLog              file of the JSON-lines audit log, "" = no audit log
+ * @param limits                what one caller, token or agent may take (see limits/Limits)
+ * @param tls                   native TLS (HTTPS/WSS listener, agent client certificates); NONE = plain HTTP
+ * @param passwordsFile         file of token:pbkdf2-hash lines (see auth/PasswordsFile), "" = none
+ * @param reloadInterval        how often the TLS files and the passwords file are checked for changes; 0 = never
  */
 public record ServerConfig(
         String host,
@@ -44,9 +48,14 @@ public record ServerConfig(
         String adminToken,
         String adminListen,
         java.util.List<String> trustedProxies,
-        String auditLog) {
+        String auditLog,
+        io.wstunnel.srv.limits.Limits limits,
+        io.wstunnel.srv.tls.TlsSettings tls,
+        String passwordsFile,
+        Duration reloadInterval) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
+    public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -56,6 +65,10 @@ public record ServerConfig(
         adminListen = adminListen == null ? "" : adminListen.trim();
         trustedProxies = trustedProxies == null ? java.util.List.of() : java.util.List.copyOf(trustedProxies);
         auditLog = auditLog == null ? "" : auditLog.trim();
+        limits = limits == null ? io.wstunnel.srv.limits.Limits.DEFAULT : limits;
+        tls = tls == null ? io.wstunnel.srv.tls.TlsSettings.NONE : tls;
+        passwordsFile = passwordsFile == null ? "" : passwordsFile.trim();
+        reloadInterval = reloadInterval == null || reloadInterval.isNegative() ? Duration.ZERO : reloadInterval;
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535");
         }
@@ -65,6 +78,27 @@ public record ServerConfig(
         if (maxClientsPerToken < 0) {
             throw new IllegalArgumentException("max clients per token must be 0 (unlimited) or more");
         }
+    }
+
+    /** Without TLS, passwords file or reloading. */
+    public ServerConfig(String host, int port, String basePath, Duration httpTimeout, Duration wsTimeout,
+                        int maxRequestsPerTunnel, int maxClientsPerToken, Map<String, String> passwords,
+                        Duration shutdownGrace, Settings settings, Duration tokenIdleTimeout, int maxQueuedBytesPerAgent,
+                        String adminToken, String adminListen, java.util.List<String> trustedProxies, String auditLog,
+                        io.wstunnel.srv.limits.Limits limits) {
+        this(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel, maxClientsPerToken, passwords,
+                shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent, adminToken, adminListen,
+                trustedProxies, auditLog, limits, io.wstunnel.srv.tls.TlsSettings.NONE, "", DEFAULT_RELOAD_INTERVAL);
+    }
+
+    /** The configuration with the default {@link io.wstunnel.srv.limits.Limits}. */
+    public ServerConfig(String host, int port, String basePath, Duration httpTimeout, Duration wsTimeout,
+                        int maxRequestsPerTunnel, int maxClientsPerToken, Map<String, String> passwords,
+                        Duration shutdownGrace, Settings settings, Duration tokenIdleTimeout, int maxQueuedBytesPerAgent,
+                        String adminToken, String adminListen, java.util.List<String> trustedProxies, String auditLog) {
+        this(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel, maxClientsPerToken, passwords,
+                shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent, adminToken, adminListen,
+                trustedProxies, auditLog, io.wstunnel.srv.limits.Limits.DEFAULT);
     }
 
     /** The configuration without admin options (loopback-only admin, no audit log). */
@@ -112,6 +146,10 @@ public record ServerConfig(
         b.adminListen = adminListen;
         b.trustedProxies = new java.util.ArrayList<>(trustedProxies);
         b.auditLog = auditLog;
+        b.limits = limits;
+        b.tls = tls;
+        b.passwordsFile = passwordsFile;
+        b.reloadInterval = reloadInterval;
         return b;
     }
 
@@ -133,6 +171,10 @@ public record ServerConfig(
         private String adminListen = "";
         private java.util.List<String> trustedProxies = new java.util.ArrayList<>();
         private String auditLog = "";
+        private io.wstunnel.srv.limits.Limits limits = io.wstunnel.srv.limits.Limits.DEFAULT;
+        private io.wstunnel.srv.tls.TlsSettings tls = io.wstunnel.srv.tls.TlsSettings.NONE;
+        private String passwordsFile = "";
+        private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -151,11 +193,15 @@ public record ServerConfig(
         public Builder adminListen(String v) { adminListen = v; return this; }
         public Builder trustedProxies(java.util.List<String> v) { trustedProxies = new java.util.ArrayList<>(v); return this; }
         public Builder auditLog(String v) { auditLog = v; return this; }
+        public Builder limits(io.wstunnel.srv.limits.Limits v) { limits = v; return this; }
+        public Builder tls(io.wstunnel.srv.tls.TlsSettings v) { tls = v; return this; }
+        public Builder passwordsFile(String v) { passwordsFile = v; return this; }
+        public Builder reloadInterval(Duration v) { reloadInterval = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel,
                     maxClientsPerToken, passwords, shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent,
-                    adminToken, adminListen, trustedProxies, auditLog);
+                    adminToken, adminListen, trustedProxies, auditLog, limits, tls, passwordsFile, reloadInterval);
         }
     }
 }

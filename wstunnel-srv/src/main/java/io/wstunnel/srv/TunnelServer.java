@@ -36,6 +36,8 @@ public final class TunnelServer implements AutoCloseable {
     private Undertow adminUndertow;
     private int adminPort = -1;
     private int port;
+    private io.wstunnel.srv.auth.PasswordStore passwordStore;
+    private io.wstunnel.srv.tls.ServerTls tls;
 
     private TunnelServer(ServerConfig config) {
         this.config = config;
@@ -58,7 +60,11 @@ public final class TunnelServer implements AutoCloseable {
     }
 
     private void startUndertow() {
-        AgentEndpoint agents = new AgentEndpoint(config, registry, () -> shuttingDown, new AgentEndpoint.SessionTracker() {
+        passwordStore = io.wstunnel.srv.auth.PasswordStore.load(config.passwords(), config.passwordsFile());
+        tls = config.tls().enabled() ? io.wstunnel.srv.tls.ServerTls.load(config.tls()) : null;
+        io.wstunnel.srv.auth.AgentAuth auth = new io.wstunnel.srv.auth.AgentAuth(passwordStore,
+                tls == null ? null : tls::agentCertificates);
+        AgentEndpoint agents = new AgentEndpoint(config, auth, registry, () -> shuttingDown, new AgentEndpoint.SessionTracker() {
             @Override
             public void opened(V2Session s) {
                 sessions.add(s);
@@ -73,16 +79,21 @@ public final class TunnelServer implements AutoCloseable {
         Router router = new Router(config, registry, admin.observeAgents(agents), () -> shuttingDown, requestLog,
                 new io.wstunnel.srv.admin.AdminHandler(admin, !separateAdmin));
         int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        undertow = Undertow.builder()
-                .addHttpListener(config.port(), config.host())
+        Undertow.Builder builder = Undertow.builder()
                 .setIoThreads(ioThreads)
                 .setWorkerThreads(ioThreads * 2)
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L) // bodies stream; 0 = no limit
                 .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                 .setSocketOption(Options.TCP_NODELAY, true)
-                .setHandler(new HttpContinueReadHandler(router))
-                .build();
+                .setHandler(new HttpContinueReadHandler(new io.wstunnel.srv.limits.CallerGate(config.limits(), admin, router)));
+        io.wstunnel.srv.limits.ListenerLimits.apply(builder, config);
+        io.wstunnel.srv.tls.TlsListener.add(builder, config.port(), config.host(), tls);
+        undertow = builder.build();
         undertow.start();
+        if (config.reloadInterval().toMillis() > 0) {
+            long every = config.reloadInterval().toMillis();
+            housekeeping.scheduleWithFixedDelay(this::reloadFiles, every, every, TimeUnit.MILLISECONDS);
+        }
         port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
         if (separateAdmin) {
             InetSocketAddress at = io.wstunnel.srv.admin.AdminHandler.parseListen(config.adminListen());
@@ -100,8 +111,30 @@ public final class TunnelServer implements AutoCloseable {
         housekeeping.scheduleWithFixedDelay(() -> registry.sweep(config.tokenIdleTimeout(),
                 c -> c.fail(404, "Tunnel not found (or not seen in a long time)")), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
         housekeeping.scheduleWithFixedDelay(admin::heartbeat, 15, 15, TimeUnit.SECONDS);
-        log.info("wstunnel srv listening on {}:{}{}", config.host(), port,
+        log.info("wstunnel srv listening on {}://{}:{}{}", tls == null ? "http" : "https", config.host(), port,
                 config.basePath().isEmpty() ? "" : " base path " + config.basePath());
+    }
+
+    /** Re-reads the TLS files and the passwords file when they changed (see ServerTls, PasswordStore). */
+    private void reloadFiles() {
+        try {
+            if (tls != null) {
+                Undertow u = undertow;
+                tls.reloadIfChanged(ctx -> {
+                    if (u != null) {
+                        u.getListenerInfo().get(0).setSslContext(ctx);
+                    }
+                });
+            }
+            passwordStore.reloadIfChanged();
+        } catch (RuntimeException e) {
+            log.warn("reloading TLS/password files failed", e);
+        }
+    }
+
+    /** The TLS material served, or null without native TLS. */
+    public io.wstunnel.srv.tls.ServerTls tls() {
+        return tls;
     }
 
     /** The bound port (useful with port 0). */

@@ -2,7 +2,7 @@ package io.wstunnel.cli.local;
 
 import io.wstunnel.cli.AgentConfig;
 import io.wstunnel.cli.tunnel.StreamHandler;
-import io.wstunnel.cli.tunnel.TunnelStream;
+import io.wstunnel.cli.tunnel.ExchangeStream;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
@@ -45,7 +45,7 @@ final class HttpExchange implements StreamHandler {
     private final ScheduledExecutorService scheduler;
     private final RequestHead head;
     private final boolean endStream;
-    private final TunnelStream stream;
+    private final ExchangeStream stream;
     private final ResponseRelay relay;
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.WAITING_HEAD);
     private volatile RequestBodyProducer body;
@@ -57,7 +57,7 @@ final class HttpExchange implements StreamHandler {
     private String url;
 
     HttpExchange(AgentConfig config, CloseableHttpAsyncClient client, ScheduledExecutorService scheduler,
-            java.util.concurrent.Executor launcher, RequestHead head, boolean endStream, TunnelStream stream) {
+            java.util.concurrent.Executor launcher, RequestHead head, boolean endStream, ExchangeStream stream) {
         this.config = config;
         this.launcher = launcher;
         this.client = client;
@@ -191,7 +191,16 @@ final class HttpExchange implements StreamHandler {
     void fail(Throwable t) {
         Phase was = phase.getAndSet(Phase.DONE);
         cancelTimer();
-        if (was == Phase.WAITING_HEAD) {
+        io.wstunnel.cli.net.DeniedAddressException denied = io.wstunnel.cli.net.DeniedAddressException.find(t);
+        if (was == Phase.WAITING_HEAD && denied != null) {
+            // -deny: refused before any connection; the address stays in the agent's log, not in the answer
+            String xHost = head.headers().first("X-Host");
+            String msg = xHost != null
+                    ? "X-Host target " + denied.host() + " resolves to a denied address (wstunnel cli -deny)"
+                    : "target " + denied.host() + " resolves to a denied address (wstunnel cli -deny)";
+            log.info("Stream {}: {} refused: {}", stream.id(), url, denied.getMessage());
+            replyText(403, msg);
+        } else if (was == Phase.WAITING_HEAD) {
             String msg = "wstunnel cli: cannot reach " + url + ": " + describe(t);
             log.info("Stream {}: {}", stream.id(), msg);
             replyText(502, msg);

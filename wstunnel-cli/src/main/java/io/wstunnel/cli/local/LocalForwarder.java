@@ -46,7 +46,11 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
         this.scheduler = scheduler;
         this.launcher = launcher;
         int streams = config.settings().maxConcurrentStreams();
+        // -deny: every address a local connection could go to (names, literals, rebinding) is checked at connect time
+        io.wstunnel.cli.net.AddressPolicy policy = io.wstunnel.cli.net.AddressPolicy.forAgent(config);
+        log.info("Local targets: {}", policy);
         PoolingAsyncClientConnectionManager cm = PoolingAsyncClientConnectionManagerBuilder.create()
+                .setDnsResolver(new io.wstunnel.cli.net.GuardedDnsResolver(policy))
                 .setTlsStrategy(tlsStrategy())
                 .setMaxConnTotal(streams)
                 .setMaxConnPerRoute(streams)
@@ -84,7 +88,7 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
             b.setSslContext(TlsContexts.create(config.insecure(), config.certFile()));
         }
         if (config.insecure()) {
-            log.warn("-insecure: TLS certificates of local https targets are NOT verified");
+            // the one loud warning is TunnelDialer.insecureWarning, logged at start
             b.setHostVerificationPolicy(HostnameVerificationPolicy.CLIENT);
             b.setHostnameVerifier(NoopHostnameVerifier.INSTANCE);
         }
@@ -93,6 +97,12 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
 
     @Override
     public StreamHandler open(RequestHead head, boolean endStream, TunnelStream stream) {
+        return openHttp(head, endStream, stream);
+    }
+
+    /** A legacy-framed request (cli.legacy): always plain HTTP, same local side and rules as v2. */
+    @Override
+    public StreamHandler openHttp(RequestHead head, boolean endStream, io.wstunnel.cli.tunnel.ExchangeStream stream) {
         HttpExchange x = new HttpExchange(config, client, scheduler, launcher, head, endStream, stream);
         x.start();
         return x;

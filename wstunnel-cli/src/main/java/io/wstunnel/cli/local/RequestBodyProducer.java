@@ -1,6 +1,6 @@
 package io.wstunnel.cli.local;
 
-import io.wstunnel.cli.tunnel.TunnelStream;
+import io.wstunnel.cli.tunnel.ExchangeStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
@@ -11,10 +11,10 @@ import org.apache.hc.core5.http.nio.DataStreamChannel;
 /**
  * Streams the request body from DATA frames to HttpClient. Invariant (guarded by {@code this}):
  * {@code buffered} never exceeds the window we granted the server, because credit is returned
- * ({@link TunnelStream#consumed}) only for bytes HttpClient has accepted or that were discarded.
+ * ({@link ExchangeStream#consumed}) only for bytes HttpClient has accepted or that were discarded.
  */
 final class RequestBodyProducer implements AsyncEntityProducer {
-    private final TunnelStream stream;
+    private final ExchangeStream stream;
     private final long contentLength;
     private final ArrayDeque<ByteBuffer> chunks = new ArrayDeque<>();
     private long buffered;
@@ -24,7 +24,7 @@ final class RequestBodyProducer implements AsyncEntityProducer {
     private DataStreamChannel channel;
 
     /** @param contentLength from the request's Content-Length, or -1 for a chunked body */
-    RequestBodyProducer(TunnelStream stream, long contentLength, boolean ended) {
+    RequestBodyProducer(ExchangeStream stream, long contentLength, boolean ended) {
         this.stream = stream;
         this.contentLength = contentLength;
         this.ended = ended;

@@ -1,6 +1,6 @@
 package io.wstunnel.cli.local;
 
-import io.wstunnel.cli.tunnel.TunnelStream;
+import io.wstunnel.cli.tunnel.ExchangeStream;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
@@ -27,7 +27,7 @@ import org.apache.hc.core5.http.protocol.HttpContext;
  * server's window or the writer's byte cap holds DATA back. Lock order: this → TunnelStream → writer.
  */
 final class ResponseRelay implements AsyncResponseConsumer<Void> {
-    private final TunnelStream stream;
+    private final ExchangeStream stream;
     private final HttpExchange exchange;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private long pendingBytes;
@@ -38,7 +38,7 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
     private long drainedUnsignalled; // bytes sent on since the last capacity update
     private FutureCallback<Void> result;
 
-    ResponseRelay(TunnelStream stream, HttpExchange exchange) {
+    ResponseRelay(ExchangeStream stream, HttpExchange exchange) {
         this.stream = stream;
         this.exchange = exchange;
     }

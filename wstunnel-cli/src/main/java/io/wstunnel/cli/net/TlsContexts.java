@@ -11,6 +11,7 @@ import java.security.SecureRandom;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -29,10 +30,18 @@ public final class TlsContexts {
      * @param certFile PEM file with one or more extra trusted certificates, or null
      */
     public static SSLContext create(boolean insecure, Path certFile) {
+        return create(insecure, certFile, null);
+    }
+
+    /**
+     * @param keyManagers the client certificate presented for mutual TLS
+     *                    ({@link ClientCertificate#keyManagers}), or null for none
+     */
+    public static SSLContext create(boolean insecure, Path certFile, KeyManager[] keyManagers) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             TrustManager tm = insecure ? new TrustAll() : systemTrust(certFile);
-            ctx.init(null, new TrustManager[] {tm}, new SecureRandom());
+            ctx.init(keyManagers, new TrustManager[] {tm}, new SecureRandom());
             return ctx;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalArgumentException("cannot set up TLS" + (certFile == null ? "" : " with " + certFile) + ": " + e.getMessage(), e);

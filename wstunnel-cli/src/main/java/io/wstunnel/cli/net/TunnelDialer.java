@@ -31,13 +31,21 @@ public final class TunnelDialer {
         this.config = config;
         this.uri = tunnelUri(config.tunnel());
         HttpClient.Builder b = HttpClient.newBuilder().executor(executor).connectTimeout(config.dialTimeout());
+        if (config.insecure()) {
+            log.warn(insecureWarning(uri));
+        }
         if (uri.getScheme().equals("wss")) {
-            if (config.insecure()) {
-                log.warn("-insecure: the TLS certificate of the tunnel server {} is NOT verified", uri);
+            javax.net.ssl.KeyManager[] keys = null;
+            if (config.tlsClientCert() != null) {
+                keys = ClientCertificate.keyManagers(config.tlsClientCert(), config.tlsClientKey());
+                log.info("Presenting client certificate {} ({}) to the tunnel server",
+                        config.tlsClientCert(), ClientCertificate.subject(config.tlsClientCert()));
             }
-            if (config.insecure() || config.certFile() != null) {
-                b.sslContext(TlsContexts.create(config.insecure(), config.certFile()));
+            if (config.insecure() || config.certFile() != null || keys != null) {
+                b.sslContext(TlsContexts.create(config.insecure(), config.certFile(), keys));
             }
+        } else if (config.tlsClientCert() != null) {
+            log.warn("-tls-client-cert is ignored: the tunnel {} is not wss://", uri);
         }
         URI proxy = config.proxy();
         if (proxy != null) {
@@ -64,15 +72,25 @@ public final class TunnelDialer {
         this.client = b.build();
     }
 
+    /** The one warning -insecure logs when the agent starts (it covers the tunnel and local https targets). */
+    public static String insecureWarning(URI tunnel) {
+        return "********** -insecure: TLS certificates are NOT verified, neither the tunnel server's (" + tunnel
+                + ") nor those of local https targets. Anyone on the network path can read and change the "
+                + "traffic and impersonate the server. Use -certfile to trust a private CA instead. **********";
+    }
+
     public URI uri() {
         return uri;
     }
 
     /** Starts the opening handshake; the listener gets onOpen before the future completes. */
     public CompletableFuture<WebSocket> dial(WebSocket.Listener listener) {
-        WebSocket.Builder b = client.newWebSocketBuilder()
-                .subprotocols(Subprotocol.V2)
-                .connectTimeout(config.dialTimeout())
+        WebSocket.Builder b = client.newWebSocketBuilder();
+        if (config.protocol() != AgentConfig.Protocol.LEGACY) {
+            // AUTO and V2 offer wstunnel.v2; a Go server selects nothing and AUTO falls back to legacy framing.
+            b.subprotocols(Subprotocol.V2);
+        }
+        b.connectTimeout(config.dialTimeout())
                 .header("Origin", config.token())
                 .header("X-Client-Version", config.clientVersion());
         if (config.password() != null && !config.password().isEmpty()) {

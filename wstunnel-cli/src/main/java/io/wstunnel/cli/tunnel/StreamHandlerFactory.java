@@ -11,4 +11,12 @@ public interface StreamHandlerFactory {
      * @param stream    the tunnel side: replies, DATA and credit go through it
      */
     StreamHandler open(RequestHead head, boolean endStream, TunnelStream stream);
+
+    /**
+     * Starts a plain HTTP exchange whose tunnel side is not a v2 stream (the legacy framing, one
+     * request per message). Only HTTP: legacy framing has no other stream kinds.
+     */
+    default StreamHandler openHttp(RequestHead head, boolean endStream, ExchangeStream stream) {
+        throw new UnsupportedOperationException("this agent cannot serve legacy requests");
+    }
 }

@@ -1,6 +1,8 @@
 package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.cli.legacy.LegacyAgentSession;
+import io.wstunnel.cli.legacy.LegacySwitch;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
@@ -48,6 +50,8 @@ public final class TunnelSession {
     private final CompletableFuture<Void> closedFuture = new CompletableFuture<>();
     private final KeepAlive keepAlive;
     private final Map<Integer, TunnelStream> streams = new HashMap<>();
+    /** WEBSOCKET and TCP streams (the factory serves HTTP). */
+    private final io.wstunnel.cli.stream.RawStreams rawStreams;
 
     // guarded by this
     private SessionState state = SessionState.DIALING;
@@ -59,6 +63,7 @@ public final class TunnelSession {
     private boolean wasReady;
     private int drainCloseCode = 1000;
     private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    private LegacyAgentSession legacy; // set when the server selected no subprotocol (Go wstunnel framing)
 
     public TunnelSession(AgentConfig config, StreamHandlerFactory factory, ScheduledExecutorService scheduler,
             Events events, String server) {
@@ -68,10 +73,32 @@ public final class TunnelSession {
         this.events = events;
         this.server = server;
         this.keepAlive = new KeepAlive(config, scheduler, server, this::abort);
+        this.rawStreams = new io.wstunnel.cli.stream.RawStreams(config, scheduler);
     }
 
     public WebSocket.Listener listener() {
-        return new TunnelListener(this, config.settings().maxFrameSize());
+        WebSocket.Listener v2 = new TunnelListener(this, config.settings().maxFrameSize());
+        return config.protocol() == AgentConfig.Protocol.V2 ? v2 : new LegacySwitch(v2, this::legacyTakeover);
+    }
+
+    /** The server selected no subprotocol: speak the Go wstunnel framing on this socket (cli.legacy). */
+    private WebSocket.Listener legacyTakeover(WebSocket socket) {
+        LegacyAgentSession l;
+        synchronized (this) {
+            if (state != SessionState.DIALING) {
+                socket.abort();
+                return null;
+            }
+            ws = socket;
+            state = SessionState.OPEN;
+            wasReady = true;
+            l = new LegacyAgentSession(config, factory, scheduler, socket, server, this::terminate);
+            legacy = l;
+        }
+        log.info("Tunnel to {} connected, legacy (Go wstunnel) framing: the server selected no subprotocol (token {})",
+                server, mask(config.token()));
+        events.ready(this);
+        return l;
     }
 
     public synchronized SessionState state() {
@@ -126,6 +153,14 @@ public final class TunnelSession {
      */
     public CompletableFuture<Void> shutdown(Duration grace) {
         boolean terminateNow = false;
+        LegacyAgentSession l;
+        synchronized (this) {
+            l = state == SessionState.CLOSED ? null : legacy;
+        }
+        if (l != null) {
+            l.shutdown(grace);
+            return closedFuture;
+        }
         synchronized (this) {
             switch (state) {
                 case DIALING -> terminateNow = true;
@@ -218,7 +253,9 @@ public final class TunnelSession {
     private void terminate(String why) {
         List<TunnelStream> left;
         boolean ready;
+        LegacyAgentSession l;
         synchronized (this) {
+            l = legacy;
             if (state == SessionState.CLOSED) {
                 return;
             }
@@ -235,6 +272,9 @@ public final class TunnelSession {
         }
         for (TunnelStream s : left) {
             s.abort(ErrorCode.CANCEL, "tunnel closed", false);
+        }
+        if (l != null) {
+            l.terminated();
         }
         closedFuture.complete(null);
         events.closed(this, ready);
@@ -358,7 +398,7 @@ public final class TunnelSession {
                 lastStreamId = id;
                 if (streams.size() >= config.settings().maxConcurrentStreams()) {
                     refusal = "too many concurrent streams";
-                } else if (o.kind() != StreamKind.HTTP) {
+                } else if (o.kind() != StreamKind.HTTP && !io.wstunnel.cli.stream.RawStreams.supports(o.kind())) {
                     refusal = o.kind() + " streams are not supported by this agent";
                 }
             }
@@ -372,7 +412,8 @@ public final class TunnelSession {
         }
         StreamHandler handler;
         try {
-            handler = factory.open(o.head(), o.endStream(), stream);
+            handler = o.kind() == StreamKind.HTTP ? factory.open(o.head(), o.endStream(), stream)
+                    : rawStreams.open(o.kind(), o.head(), o.endStream(), stream); // WEBSOCKET, TCP
         } catch (RuntimeException e) {
             log.warn("Stream {}: cannot start the local request: {}", o.streamId(), e.toString());
             stream.reset(ErrorCode.INTERNAL_ERROR, "agent failure: " + e.getMessage());

@@ -16,7 +16,7 @@ import java.nio.ByteBuffer;
  * bytes the server may have in flight toward us never exceed our INITIAL_WINDOW, because credit is
  * given back only for bytes reported {@link #consumed}.
  */
-public final class TunnelStream {
+public final class TunnelStream implements ExchangeStream {
     private final int id;
     private final TunnelSession session;
     private final FrameWriter writer;

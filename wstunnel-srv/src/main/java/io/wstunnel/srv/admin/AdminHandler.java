@@ -107,6 +107,9 @@ public final class AdminHandler implements HttpHandler {
                     hub.events.subscribe(exchange, hub.recentEvents());
                 }
                 return;
+            case "/admin/tickets":
+                createTicket(exchange);
+                return;
             default:
                 action(exchange, rel);
         }
@@ -413,6 +416,68 @@ public final class AdminHandler implements HttpHandler {
             return;
         }
         json(exchange, out);
+    }
+
+    // ------------------------------------------------------------------ one-time tickets
+
+    /** One ticket store per hub, shared by the main and the admin listener's handlers and by the router. */
+    private static final Map<AdminHub, io.wstunnel.srv.streams.Tickets> TICKETS =
+            java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+
+    /** The one-time tickets of this server ({@code POST /admin/tickets} creates, {@code /_ticket/...} uses). */
+    public io.wstunnel.srv.streams.Tickets tickets() {
+        return TICKETS.computeIfAbsent(hub, h -> new io.wstunnel.srv.streams.Tickets(h::event));
+    }
+
+    /** POST /admin/tickets {"token", "target": {"type", "pathPrefix" | "name"}, "ttlSeconds"}. */
+    private void createTicket(HttpServerExchange exchange) {
+        if (!exchange.getRequestMethod().equals(Methods.POST)) {
+            PlainText.send(exchange, 405, "Only POST requests are supported");
+            return;
+        }
+        if (crossOrigin(exchange)) {
+            PlainText.send(exchange, 403, "Cross-origin admin actions are refused");
+            return;
+        }
+        exchange.setMaxEntitySize(16 * 1024);
+        String by = AdminHub.hostPort(exchange.getSourceAddress());
+        exchange.getRequestReceiver().receiveFullBytes((ex, bytes) -> {
+            io.wstunnel.srv.streams.Tickets.Ticket t;
+            try {
+                com.fasterxml.jackson.databind.JsonNode root = AdminHub.JSON.readTree(bytes);
+                if (root == null || !root.isObject()) {
+                    throw new IllegalArgumentException("expected a JSON object");
+                }
+                com.fasterxml.jackson.databind.JsonNode target = root.path("target");
+                String prefix = target.hasNonNull("pathPrefix") ? target.get("pathPrefix").asText()
+                        : target.hasNonNull("path-prefix") ? target.get("path-prefix").asText() : target.path("path").asText("/");
+                io.wstunnel.srv.streams.Tickets.Type type = io.wstunnel.srv.streams.Tickets.Type.parse(target.path("type").asText("http"));
+                t = tickets().create(root.path("token").asText(""), type,
+                        type == io.wstunnel.srv.streams.Tickets.Type.TCP ? target.path("name").asText("") : prefix,
+                        java.time.Duration.ofSeconds(root.path("ttlSeconds").asLong(60)), by);
+            } catch (IOException | IllegalArgumentException e) {
+                PlainText.send(ex, 400, "Bad ticket request: " + e.getMessage()
+                        + " (expected {\"token\": \"...\", \"target\": {\"type\": \"http|websocket|tcp\", "
+                        + "\"pathPrefix\": \"/...\" or \"name\": \"...\"}, \"ttlSeconds\": 60})");
+                return;
+            }
+            String path = base + t.path();
+            boolean tls = ex.getRequestScheme().equals("https");
+            String scheme = t.type() == io.wstunnel.srv.streams.Tickets.Type.HTTP ? (tls ? "https" : "http") : (tls ? "wss" : "ws");
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("path", path);
+            out.put("url", scheme + "://" + ex.getHostAndPort() + path);
+            out.put("expires", Instant.ofEpochMilli(t.expiresEpochMillis()).toString());
+            out.put("type", t.type().name().toLowerCase(Locale.ROOT));
+            out.put("target", t.target());
+            out.put("token_id", TokenIds.id(t.token()));
+            try {
+                ex.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
+                send(ex, 201, "application/json", AdminHub.JSON.writeValueAsString(out) + "\n");
+            } catch (IOException e) {
+                PlainText.send(ex, 500, "Cannot encode JSON");
+            }
+        }, (ex, e) -> PlainText.send(ex, 400, "Cannot read the ticket request: " + e.getMessage()));
     }
 
     /** A browser on another site posting here: its Origin differs from our Host. */

@@ -148,13 +148,19 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         reject("request_" + reason, r.tunnel().token());
     }
 
+    private static final java.util.Set<String> AUDITED_REFUSALS =
+            java.util.Set.of("blocked", "rate_limited", "body_too_large", "ticket_refused");
+
     @Override
     public void callerRefused(String token, String remote, int status, String reason) {
         reject("request_" + reason, null);
-        if ("blocked".equals(reason)) {
+        // Refusals that concern a tenant are audited. Unknown or missing tokens are only counted: anyone
+        // can produce them for free, and the audit queue applies back-pressure rather than dropping.
+        if (AUDITED_REFUSALS.contains(reason)) {
             Map<String, Object> f = tokenFields(token);
             f.put("caller", remote);
             f.put("status", status);
+            f.put("reason", reason);
             audit.write("request_refused", f);
         }
     }

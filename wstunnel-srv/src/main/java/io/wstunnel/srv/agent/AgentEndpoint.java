@@ -39,6 +39,7 @@ public final class AgentEndpoint implements HttpHandler {
     }
 
     private final ServerConfig config;
+    private final io.wstunnel.srv.auth.AgentAuth auth;
     private final TokenRegistry registry;
     private final BooleanSupplier shuttingDown;
     private final SessionTracker tracker;
@@ -51,8 +52,16 @@ public final class AgentEndpoint implements HttpHandler {
         void closed(V2Session s);
     }
 
+    /** Plain {@code -passwords} from the configuration, no client certificates. */
     public AgentEndpoint(ServerConfig config, TokenRegistry registry, BooleanSupplier shuttingDown, SessionTracker tracker) {
+        this(config, io.wstunnel.srv.auth.AgentAuth.plain(config.passwords()), registry, shuttingDown, tracker);
+    }
+
+    /** @param auth passwords (plain and hashed) and the client-certificate check of agents */
+    public AgentEndpoint(ServerConfig config, io.wstunnel.srv.auth.AgentAuth auth, TokenRegistry registry,
+                         BooleanSupplier shuttingDown, SessionTracker tracker) {
         this.config = config;
+        this.auth = auth;
         this.registry = registry;
         this.shuttingDown = shuttingDown;
         this.tracker = tracker;
@@ -86,7 +95,18 @@ public final class AgentEndpoint implements HttpHandler {
             PlainText.send(exchange, 503, "Server is shutting down");
             return;
         }
-        String authError = PasswordCheck.check(config.passwords().get(token), token,
+        String certError = auth.checkCertificate(exchange, token);
+        if (certError != null) {
+            log.info("agent {} refused for tunnel {}: {}", remote, TokenRegistry.cut(token), certError);
+            PlainText.send(exchange, 403, certError);
+            return;
+        }
+        io.wstunnel.srv.auth.Credential credential = auth.credential(token);
+        if (credential != null && credential.expensive() && exchange.isInIoThread()) {
+            exchange.dispatch(this); // PBKDF2 takes CPU time: not on the I/O thread; the checks above run again
+            return;
+        }
+        String authError = PasswordCheck.check(credential, token,
                 exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION));
         if (authError != null) {
             log.info("agent {} refused for tunnel {}: {}", remote, TokenRegistry.cut(token), authError);
@@ -98,6 +118,13 @@ public final class AgentEndpoint implements HttpHandler {
         if (config.maxClientsPerToken() > 0 && known != null && known.agentCount() >= config.maxClientsPerToken()) {
             log.info("agent {} refused for tunnel {}: {} agents already", remote, TokenRegistry.cut(token), known.agentCount());
             PlainText.send(exchange, 429, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
+            return;
+        }
+        int maxTunnels = config.limits().maxTunnels();
+        if (maxTunnels > 0 && known == null && registry.size() >= maxTunnels) {
+            log.warn("agent {} refused for new tunnel {}: the server already has {} tunnels (limit)", remote,
+                    TokenRegistry.cut(token), registry.size());
+            PlainText.send(exchange, 503, "Server tunnel limit reached (" + maxTunnels + " tunnels); try again later");
             return;
         }
         // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
@@ -133,7 +160,8 @@ public final class AgentEndpoint implements HttpHandler {
         Tunnel tunnel = registry.getOrCreate(hello.token());
         V2Session[] holder = new V2Session[1];
         V2Session session = new V2Session(channel, tunnel, config.settings(), config.wsTimeout(),
-                config.maxQueuedBytesPerAgent(), hello.remote(), hello.clientVersion(), () -> tracker.closed(holder[0]));
+                config.maxQueuedBytesPerAgent(), hello.remote(), hello.clientVersion(), () -> tracker.closed(holder[0]),
+                config.limits());
         holder[0] = session;
         if (!tunnel.addAgent(session)) {
             // Lost a race with another agent of the same token.

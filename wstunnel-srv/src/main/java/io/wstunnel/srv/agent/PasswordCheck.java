@@ -14,6 +14,14 @@ final class PasswordCheck {
      * @return null when the agent may connect, else the plain-text reason for a 401
      */
     static String check(String expected, String token, String authorization) {
+        return check(expected == null ? null : io.wstunnel.srv.auth.Credential.plain(expected), token, authorization);
+    }
+
+    /**
+     * @param expected the token's credential (plain or hashed), or null when the token needs none
+     * @return null when the agent may connect, else the plain-text reason for a 401
+     */
+    static String check(io.wstunnel.srv.auth.Credential expected, String token, String authorization) {
         if (expected == null) {
             return null; // a token without a password ignores Authorization (a proxy may use it)
         }
@@ -36,8 +44,7 @@ final class PasswordCheck {
         }
         boolean tokenOk = MessageDigest.isEqual(pair.substring(0, colon).getBytes(StandardCharsets.UTF_8),
                 token.getBytes(StandardCharsets.UTF_8));
-        boolean passwordOk = MessageDigest.isEqual(pair.substring(colon + 1).getBytes(StandardCharsets.UTF_8),
-                expected.getBytes(StandardCharsets.UTF_8));
+        boolean passwordOk = expected.matches(pair.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
         return tokenOk & passwordOk ? null : "Invalid token or password";
     }
 }

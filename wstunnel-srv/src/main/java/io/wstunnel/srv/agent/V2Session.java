@@ -55,9 +55,22 @@ public final class V2Session implements AgentConnection {
     private int nextStreamId = 1;
     private int lastAgentStreamId;
     private volatile long lastReceivedNanos = System.nanoTime();
+    private final io.wstunnel.srv.limits.Limits limits;
+    private final io.wstunnel.srv.limits.TokenBucket controlFrames;
+    private volatile boolean flooded;
 
     public V2Session(WebSocketChannel channel, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
                      String remote, String clientVersion, Runnable onClosed) {
+        this(channel, tunnel, local, wsTimeout, maxQueuedBytes, remote, clientVersion, onClosed,
+                io.wstunnel.srv.limits.Limits.DEFAULT);
+    }
+
+    /** @param limits streams per agent, HELLO timeout and control-frame budget of this socket */
+    public V2Session(WebSocketChannel channel, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
+                     String remote, String clientVersion, Runnable onClosed, io.wstunnel.srv.limits.Limits limits) {
+        this.limits = limits;
+        this.controlFrames = new io.wstunnel.srv.limits.TokenBucket(limits.agentControlFramesPerSecond(),
+                10.0 * limits.agentControlFramesPerSecond());
         this.channel = channel;
         this.tunnel = tunnel;
         this.local = local;
@@ -75,6 +88,37 @@ public final class V2Session implements AgentConnection {
         send(FrameCodec.encode(new Frame.Hello(local)), null);
         channel.resumeReceives();
         scheduleKeepAlive();
+        channel.getIoThread().executeAfter(this::helloDeadline, limits.agentHelloTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void helloDeadline() {
+        synchronized (this) {
+            if (state != State.AWAITING_HELLO) {
+                return;
+            }
+        }
+        log.warn("tunnel {} agent {}: no HELLO within {} ms; closing the tunnel socket (1008)", tunnel.tokenId(), remote,
+                limits.agentHelloTimeout().toMillis());
+        closeWith(ErrorCode.POLICY_VIOLATION.closeCode(), "no HELLO within " + limits.agentHelloTimeout().toMillis() + " ms");
+    }
+
+    /** Streams this socket may carry at once: the agent's own limit and the server's, whichever is lower. */
+    private int streamCap() {
+        return Math.min(peer.maxConcurrentStreams(), limits.maxStreamsPerAgent());
+    }
+
+    /** Counts a frame that costs the server work without moving body bytes; false once over budget. */
+    private boolean chargeControlFrame() {
+        if (flooded) {
+            return false; // already closing: drop the rest unread
+        }
+        if (controlFrames.tryAcquire() == 0) {
+            return true;
+        }
+        flooded = true;
+        protocolFailure(ProtocolException.connection(ErrorCode.POLICY_VIOLATION, "frame flood: more than "
+                + limits.agentControlFramesPerSecond() + " control frames per second"));
+        return false;
     }
 
     // ------------------------------------------------------------------ AgentConnection
@@ -83,7 +127,7 @@ public final class V2Session implements AgentConnection {
     public boolean tryOpen(CallerStream caller) {
         V2Stream s;
         synchronized (this) {
-            if (state != State.OPEN || streams.size() >= peer.maxConcurrentStreams() || !caller.isActive()) {
+            if (state != State.OPEN || streams.size() >= streamCap() || !caller.isActive()) {
                 return false;
             }
             int id = nextStreamId;
@@ -118,11 +162,16 @@ public final class V2Session implements AgentConnection {
     /** @return the OPEN frame, or null when the head exceeds what the agent accepts */
     private ByteBuffer encodeOpen(int id, CallerStream caller, boolean end) {
         try {
-            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, StreamKind.HTTP, caller.head(), end));
+            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, caller.kind(), caller.head(), end));
             return open.remaining() - FrameCodec.HEADER_SIZE > peer.maxHeadSize() ? null : open;
         } catch (IllegalArgumentException e) {
             return null; // a single header value over 64 KiB
         }
+    }
+
+    @Override
+    public boolean supports(StreamKind kind) {
+        return true; // HTTP, WEBSOCKET and TCP; an agent without support answers REFUSED_STREAM
     }
 
     @Override
@@ -132,7 +181,7 @@ public final class V2Session implements AgentConnection {
 
     @Override
     public synchronized boolean accepting() {
-        return state == State.OPEN && streams.size() < peer.maxConcurrentStreams();
+        return state == State.OPEN && streams.size() < streamCap();
     }
 
     @Override
@@ -263,6 +312,9 @@ public final class V2Session implements AgentConnection {
     private void onMessage(ByteBuffer message) {
         try {
             Frame f = FrameCodec.decode(message, local);
+            if ((!(f instanceof Frame.Data) || stream(f.streamId()) == null) && !chargeControlFrame()) {
+                return;
+            }
             if (log.isTraceEnabled()) {
                 log.trace("tunnel {} agent {}: received {} stream {}", tunnel.tokenId(), remote, f.type(), f.streamId());
             }
@@ -456,6 +508,10 @@ public final class V2Session implements AgentConnection {
         @Override
         protected void onFullPingMessage(WebSocketChannel ch, BufferedBinaryMessage message) throws java.io.IOException {
             lastReceivedNanos = System.nanoTime();
+            if (!chargeControlFrame()) {
+                message.getData().free();
+                return;
+            }
             super.onFullPingMessage(ch, message);
         }
 

@@ -8,7 +8,7 @@ import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.srv.tunnel.AgentStream;
-import io.wstunnel.srv.tunnel.CallerStream;
+import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,7 +30,7 @@ import org.xnio.channels.StreamSourceChannel;
  * <p>Memory per request is bounded by the stream windows: at most one read buffer of request body
  * and at most the server's receive window of response body are held here.
  */
-public final class CallerRequest implements CallerStream {
+public final class CallerRequest extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(CallerRequest.class);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
@@ -63,9 +63,21 @@ public final class CallerRequest implements CallerStream {
     private long bytesOut;
     private int status;
     private boolean logged;
+    private final long maxBodyBytes;
+    /** Chunked bodies: the first bytes, read before the request is routed (see {@link #prefetchChunked}). */
+    private ByteBuffer prefetched;
+    private boolean prefetchEof;
 
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog) {
+        this(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow, requestLog, 0);
+    }
+
+    /** @param maxBodyBytes request body limit (0 = none): beyond it, 413 or a broken stream and RESET */
+    CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
+                  int receiveWindow, RequestLog requestLog, long maxBodyBytes) {
+        super(exchange.getIoThread());
+        this.maxBodyBytes = maxBodyBytes;
         this.exchange = exchange;
         this.owner = exchange.getIoThread();
         this.tunnel = tunnel;
@@ -90,6 +102,58 @@ public final class CallerRequest implements CallerStream {
             next.proceed();
         });
         timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        if (hasBody && exchange.getRequestContentLength() < 0) {
+            prefetchChunked();
+            return;
+        }
+        submit();
+    }
+
+    /**
+     * A chunked body is only parsed as it is read: read its first bytes before anything is sent to the
+     * agent, so that a malformed or absurd first chunk header is answered 400 and never forwarded.
+     */
+    private void prefetchChunked() {
+        if (state != State.QUEUED || stream != null) {
+            return;
+        }
+        if (requestChannel == null) {
+            requestChannel = exchange.getRequestChannel();
+            readBuffer = ByteBuffer.allocate(64 * 1024);
+            requestChannel.getReadSetter().set(ch -> {
+                if (prefetched == null && !prefetchEof) {
+                    prefetchChunked();
+                } else {
+                    pumpRequest();
+                }
+            });
+        }
+        int n;
+        try {
+            readBuffer.clear();
+            n = requestChannel.read(readBuffer);
+        } catch (IOException e) {
+            requestLog.events().requestRejected(info, "malformed_body");
+            failNow(400, "Malformed chunked request body");
+            return;
+        }
+        if (n == 0) {
+            requestChannel.resumeReads();
+            return;
+        }
+        requestChannel.suspendReads();
+        if (n < 0) {
+            prefetchEof = true;
+            prefetched = ByteBuffer.allocate(0);
+        } else {
+            readBuffer.flip();
+            prefetched = ByteBuffer.allocate(n).put(readBuffer).flip();
+            if (maxBodyBytes > 0 && n > maxBodyBytes) {
+                requestLog.events().requestRejected(info, "body_too_large");
+                failNow(413, "Request body too large (limit " + maxBodyBytes + " bytes)");
+                return;
+            }
+        }
         submit();
     }
 
@@ -122,39 +186,26 @@ public final class CallerRequest implements CallerStream {
         return requestId;
     }
 
-    @Override
-    public void onOpened(AgentStream s) {
-        owner.execute(() -> opened(s));
-    }
 
-    @Override
-    public void onReply(ResponseHead h, boolean endStream) {
-        owner.execute(() -> replied(h, endStream));
-    }
 
-    @Override
-    public void onData(ByteBuffer data, boolean endStream) {
-        owner.execute(() -> data(data, endStream));
-    }
 
-    @Override
-    public void onWritable() {
-        owner.execute(this::pumpRequest);
-    }
 
-    @Override
-    public void onReset(ErrorCode code, String reason, boolean notProcessed) {
-        owner.execute(() -> reset(code, reason, notProcessed));
-    }
 
-    @Override
-    public void fail(int status, String reason) {
-        owner.execute(() -> failNow(status, reason));
-    }
 
     // ------------------------------------------------------------------ owner thread
 
-    private void opened(AgentStream s) {
+    @Override
+    protected void writable() {
+        pumpRequest();
+    }
+
+    @Override
+    protected void failed(int status, String reason) {
+        failNow(status, reason);
+    }
+
+    @Override
+    protected void opened(AgentStream s) {
         if (state != State.QUEUED) {
             s.reset(ErrorCode.CANCEL, "request no longer wanted");
             return;
@@ -162,6 +213,9 @@ public final class CallerRequest implements CallerStream {
         stream = s;
         state = State.OPENED;
         if (hasBody) {
+            if (requestChannel != null) {
+                requestChannel.getReadSetter().set(ch -> pumpRequest());
+            }
             if (requestChannel == null) {
                 requestChannel = exchange.getRequestChannel();
                 readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, s.maxFramePayload()));
@@ -177,6 +231,9 @@ public final class CallerRequest implements CallerStream {
             return;
         }
         try {
+            if (!sendPrefetched()) {
+                return;
+            }
             while (true) {
                 int credit = stream.sendCredit();
                 if (credit == 0) {
@@ -208,6 +265,11 @@ public final class CallerRequest implements CallerStream {
                 }
                 readBuffer.flip();
                 bytesIn += n;
+                if (maxBodyBytes > 0 && bytesIn > maxBodyBytes) {
+                    requestLog.events().requestRejected(info, "body_too_large");
+                    failNow(413, "Request body too large (limit " + maxBodyBytes + " bytes)");
+                    return;
+                }
                 requestLog.events().requestBytesIn(info, n);
                 stream.sendData(readBuffer, false);
             }
@@ -216,7 +278,41 @@ public final class CallerRequest implements CallerStream {
         }
     }
 
-    private void replied(ResponseHead h, boolean endStream) {
+    /** @return true once the prefetched bytes (if any) are all sent; false if waiting for credit */
+    private boolean sendPrefetched() {
+        if (prefetched == null) {
+            return true;
+        }
+        while (prefetched.hasRemaining()) {
+            int credit = stream.sendCredit();
+            if (credit == 0) {
+                requestChannel.suspendReads();
+                return false;
+            }
+            if (!stream.socketWritable()) {
+                requestChannel.suspendReads();
+                stream.whenSocketWritable(this::onWritable);
+                return false;
+            }
+            int n = Math.min(prefetched.remaining(), Math.min(credit, stream.maxFramePayload()));
+            ByteBuffer slice = prefetched.slice();
+            slice.limit(n);
+            prefetched.position(prefetched.position() + n);
+            bytesIn += n;
+            requestLog.events().requestBytesIn(info, n);
+            stream.sendData(slice, false);
+        }
+        prefetched = null;
+        if (prefetchEof) {
+            requestEnded = true;
+            stream.sendData(EMPTY, true);
+            return false;
+        }
+        return true;
+    }
+
+    @Override
+    protected void replied(ResponseHead h, boolean endStream) {
         if (state != State.OPENED) {
             return;
         }
@@ -241,7 +337,8 @@ public final class CallerRequest implements CallerStream {
         pumpResponse();
     }
 
-    private void data(ByteBuffer data, boolean endStream) {
+    @Override
+    protected void data(ByteBuffer data, boolean endStream) {
         if (state != State.REPLIED) {
             return;
         }
@@ -316,7 +413,8 @@ public final class CallerRequest implements CallerStream {
         responseChannel.resumeWrites();
     }
 
-    private void reset(ErrorCode code, String reason, boolean notProcessed) {
+    @Override
+    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
         if (state == State.DONE || state == State.QUEUED) {
             return;
         }

@@ -24,6 +24,7 @@ public final class Router implements HttpHandler {
     private final AtomicLong ids = new AtomicLong();
     private final io.wstunnel.srv.admin.AdminHandler admin;
     private final io.wstunnel.srv.admin.ServerEvents events;
+    private final io.wstunnel.srv.limits.RateLimiter rate;
 
     public Router(ServerConfig config, TokenRegistry registry, HttpHandler agentEndpoint, BooleanSupplier shuttingDown,
                   RequestLog requestLog) {
@@ -40,6 +41,7 @@ public final class Router implements HttpHandler {
         this.agentEndpoint = agentEndpoint;
         this.shuttingDown = shuttingDown;
         this.requestLog = requestLog;
+        this.rate = new io.wstunnel.srv.limits.RateLimiter(config.limits().requestsPerSecond(), config.limits().requestBurst());
     }
 
     @Override
@@ -57,6 +59,10 @@ public final class Router implements HttpHandler {
             }
             if (rel.equals("/_tunnel")) {
                 agentEndpoint.handleRequest(exchange);
+                return;
+            }
+            if (admin != null && rel.startsWith(io.wstunnel.srv.streams.Tickets.PREFIX)) {
+                ticket(exchange, rel.substring(io.wstunnel.srv.streams.Tickets.PREFIX.length()));
                 return;
             }
             if (rel.startsWith(TOKEN_PREFIX) || rel.equals("/_token")) {
@@ -79,7 +85,7 @@ public final class Router implements HttpHandler {
         route(exchange, token, raw);
     }
 
-    private void route(HttpServerExchange exchange, String token, String path) {
+    private void route(HttpServerExchange exchange, String token, String path) throws Exception {
         if (shuttingDown.getAsBoolean()) {
             exchange.setPersistent(false);
             PlainText.send(exchange, 503, "Server is shutting down");
@@ -96,12 +102,47 @@ public final class Router implements HttpHandler {
             PlainText.send(exchange, 404, "Tunnel not found (or not seen in a long time)");
             return;
         }
+        long retryAfter = rate.acquire(token);
+        if (retryAfter > 0) {
+            events.callerRefused(token, PlainText.remote(exchange), 429, "rate_limited");
+            exchange.getResponseHeaders().put(io.undertow.util.Headers.RETRY_AFTER, retryAfter);
+            PlainText.send(exchange, 429, "Too many requests for this tunnel (limit "
+                    + config.limits().requestsPerSecond() + "/s), retry after " + retryAfter + " s");
+            return;
+        }
+        long maxBody = config.limits().maxBodyBytes();
+        if (maxBody > 0 && exchange.getRequestContentLength() > maxBody) {
+            events.callerRefused(token, PlainText.remote(exchange), 413, "body_too_large");
+            exchange.setPersistent(false);
+            PlainText.send(exchange, 413, "Request body too large (limit " + maxBody + " bytes)");
+            return;
+        }
         String query = exchange.getQueryString();
         String target = query == null || query.isEmpty() ? path : path + "?" + query;
+        if (io.wstunnel.srv.streams.StreamRoutes.route(exchange, tunnel, path, RequestHeads.build(exchange, target),
+                Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(), config.settings().initialWindow())) {
+            return; // WebSocket passthrough or /_tcp/<name>: a byte stream, not an HTTP exchange
+        }
         CallerRequest request = new CallerRequest(exchange, tunnel, RequestHeads.build(exchange, target),
                 Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(),
-                config.settings().initialWindow(), requestLog);
+                config.settings().initialWindow(), requestLog, maxBody);
         exchange.dispatch(SameThreadExecutor.INSTANCE, request::start);
+    }
+
+    /** {@code /_ticket/<id>/rest}: a one-time ticket stands in for the token (see POST /admin/tickets). */
+    private void ticket(HttpServerExchange exchange, String afterPrefix) throws Exception {
+        int slash = afterPrefix.indexOf('/');
+        String id = slash < 0 ? afterPrefix : afterPrefix.substring(0, slash);
+        String rest = slash < 0 ? "" : afterPrefix.substring(slash);
+        io.wstunnel.srv.streams.Tickets.Decision d = admin.tickets().use(id, rest,
+                io.wstunnel.srv.streams.StreamRoutes.isWebSocketUpgrade(exchange), PlainText.remote(exchange));
+        if (d instanceof io.wstunnel.srv.streams.Tickets.Decision.Granted g) {
+            route(exchange, g.token(), g.path());
+            return;
+        }
+        String reason = ((io.wstunnel.srv.streams.Tickets.Decision.Refused) d).reason();
+        events.callerRefused(null, PlainText.remote(exchange), 401, "ticket_refused");
+        PlainText.send(exchange, 401, reason);
     }
 
     /** The request path as the caller sent it (still percent-encoded), without scheme and host. */

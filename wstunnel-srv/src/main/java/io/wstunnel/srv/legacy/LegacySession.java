@@ -12,6 +12,7 @@ import io.undertow.websockets.core.WebSockets;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.RequestHead;
+import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.legacy.LegacyMessageParser;
 import io.wstunnel.protocol.legacy.LegacyProtocolException;
@@ -134,6 +135,9 @@ public final class LegacySession implements AgentConnection {
 
     @Override
     public boolean tryOpen(CallerStream caller) {
+        if (caller.kind() != StreamKind.HTTP) {
+            return false; // legacy framing carries HTTP exchanges only: leave WebSocket/TCP streams to v2 agents
+        }
         RequestHead head = caller.head();
         LegacyWriter.BodyFraming framing = LegacyWriter.BodyFraming.NONE;
         long length = 0;

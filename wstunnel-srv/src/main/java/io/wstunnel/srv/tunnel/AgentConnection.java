@@ -10,6 +10,11 @@ public interface AgentConnection {
      */
     boolean tryOpen(CallerStream caller);
 
+    /** Whether this connection can carry streams of {@code kind} at all (legacy agents: HTTP only). */
+    default boolean supports(io.wstunnel.protocol.StreamKind kind) {
+        return kind == io.wstunnel.protocol.StreamKind.HTTP;
+    }
+
     /** Streams in flight, for least-loaded dispatch. */
     int load();
 

@@ -12,6 +12,14 @@ import java.nio.ByteBuffer;
 public interface CallerStream {
     RequestHead head();
 
+    /**
+     * The kind of stream this caller opens (PROTOCOL.md §3.2). Connections that cannot carry it must
+     * decline it in {@link AgentConnection#tryOpen} (see {@link AgentConnection#supports}).
+     */
+    default io.wstunnel.protocol.StreamKind kind() {
+        return io.wstunnel.protocol.StreamKind.HTTP;
+    }
+
     /** False when the request has no body: the OPEN frame then carries END_STREAM. */
     boolean hasBody();
 

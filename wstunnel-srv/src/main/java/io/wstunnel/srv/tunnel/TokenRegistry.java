@@ -33,6 +33,11 @@ public final class TokenRegistry {
         return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener));
     }
 
+    /** Tokens known right now. */
+    public int size() {
+        return tunnels.size();
+    }
+
     public Collection<Tunnel> all() {
         return List.copyOf(tunnels.values());
     }

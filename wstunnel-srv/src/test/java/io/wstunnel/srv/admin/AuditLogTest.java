@@ -108,4 +108,23 @@ class AuditLogTest extends AdminTestSupport {
         assertThat(blocked.get("by").asText()).startsWith("127.0.0.1:");
         assertThat(records(file)).extracting(n -> n.path("event").asText()).doesNotContain("").isNotEmpty();
     }
+
+    @Test
+    void refusalsOfATenantsRequestsAreAuditedWithTheirReason() throws Exception {
+        Path file = dir.resolve("audit.log");
+        start(ServerConfig.builder().auditLog(file.toString())
+                .limits(io.wstunnel.srv.limits.Limits.builder().requestsPerSecond(0.001).requestBurst(1).build()));
+        TestAgent a = agent(VECTOR_TOKEN);
+        CompletableFuture<HttpResponse<String>> first = tunnelled(VECTOR_TOKEN, "/one");
+        answer(a, 200, "ok");
+        assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+        assertThat(tunnelled(VECTOR_TOKEN, "/two").get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(429);
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(records(file))
+                .extracting(n -> n.path("event").asText()).contains("request_refused"));
+        JsonNode refused = only(records(file), "request_refused");
+        assertThat(refused.get("reason").asText()).isEqualTo("rate_limited");
+        assertThat(refused.get("status").asInt()).isEqualTo(429);
+        assertThat(refused.get("token_id").asText()).isEqualTo(TokenIds.id(VECTOR_TOKEN));
+        assertThat(Files.readString(file)).doesNotContain(VECTOR_TOKEN);
+    }
 }

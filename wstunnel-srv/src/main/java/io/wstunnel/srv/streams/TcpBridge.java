@@ -1,0 +1,387 @@
+package io.wstunnel.srv.streams;
+
+import io.undertow.websockets.core.AbstractReceiveListener;
+import io.undertow.websockets.core.BufferedBinaryMessage;
+import io.undertow.websockets.core.BufferedTextMessage;
+import io.undertow.websockets.core.CloseMessage;
+import io.undertow.websockets.core.WebSocketCallback;
+import io.undertow.websockets.core.WebSocketChannel;
+import io.undertow.websockets.core.WebSockets;
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.RequestHead;
+import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.protocol.StreamKind;
+import io.wstunnel.srv.tunnel.AgentStream;
+import io.wstunnel.srv.tunnel.OwnedCallerStream;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+import org.xnio.Pooled;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+
+/**
+ * A web client's WebSocket on {@code /_tcp/<name>}, accepted by the server itself and carried to the
+ * agent as a TCP stream (PROTOCOL.md §3.2, {@code target} = the name). The agent connects to the
+ * named target only now; REPLY 200 starts the flow, a RESET closes the WebSocket with 1011 and the
+ * agent's reason. Client messages (binary; text as its UTF-8 bytes) become the target's input; the
+ * target's bytes come back as binary messages. Either side leaving ends the other.
+ *
+ * <p>Owner: the WebSocket's IO thread. Memory: at most one client message beyond the send window is
+ * held (receives are suspended while it waits), and at most the receive window toward the client.
+ */
+public final class TcpBridge extends OwnedCallerStream {
+    private static final Logger log = LoggerFactory.getLogger(TcpBridge.class);
+    /** Largest client message accepted (1009 beyond). */
+    static final int MAX_MESSAGE = 1024 * 1024;
+
+    enum State { QUEUED, OPENED, OPEN, DONE }
+
+    private final WebSocketChannel channel;
+    private final XnioIoThread owner;
+    private final Tunnel tunnel;
+    private final RequestHead head;
+    private final String name;
+    private final String requestId;
+    private final long timeoutMillis;
+    private final long pingMillis;
+    private final int ackThreshold;
+
+    private State state = State.QUEUED;
+    private volatile boolean active = true;
+    private AgentStream stream;
+    private XnioExecutor.Key timeout;
+    private int refusals;
+    private final ArrayDeque<ByteBuffer> toAgent = new ArrayDeque<>();
+    private boolean agentEnded;
+    private int inFlightToClient;
+    private int unacked;
+
+    public TcpBridge(WebSocketChannel channel, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
+                     long pingMillis, int receiveWindow) {
+        super(channel.getIoThread());
+        this.channel = channel;
+        this.owner = channel.getIoThread();
+        this.tunnel = tunnel;
+        this.head = head;
+        this.name = head.target();
+        this.requestId = requestId;
+        this.timeoutMillis = timeoutMillis;
+        this.pingMillis = pingMillis;
+        this.ackThreshold = Math.max(1, receiveWindow / 2);
+    }
+
+    /** Call on the channel's IO thread, right after the handshake. */
+    public void start() {
+        channel.addCloseTask(ch -> owner.execute(() -> clientGone("WebSocket closed")));
+        channel.getReceiveSetter().set(new Receiver());
+        if (!StreamRoutes.someAgentSupports(tunnel, StreamKind.TCP)) {
+            close(1011, "no agent of this tunnel can carry TCP streams");
+            return;
+        }
+        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        submit();
+    }
+
+    private void submit() {
+        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
+            close(1013, "too many requests in-flight on this tunnel");
+        }
+    }
+
+    // ------------------------------------------------------------------ CallerStream (any thread)
+
+    @Override
+    public StreamKind kind() {
+        return StreamKind.TCP;
+    }
+
+    @Override
+    public RequestHead head() {
+        return head;
+    }
+
+    @Override
+    public boolean hasBody() {
+        return true;
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+
+
+
+
+
+
+    // ------------------------------------------------------------------ owner thread
+
+    @Override
+    protected void writable() {
+        pumpToAgent();
+    }
+
+    @Override
+    protected void failed(int status, String reason) {
+        close(1011, reason);
+    }
+
+    @Override
+    protected void opened(AgentStream s) {
+        if (state != State.QUEUED) {
+            s.reset(ErrorCode.CANCEL, "client gone");
+            return;
+        }
+        stream = s;
+        state = State.OPENED;
+    }
+
+    @Override
+    protected void replied(ResponseHead h, boolean endStream) {
+        if (state != State.OPENED) {
+            return;
+        }
+        cancelTimeout();
+        if (h.status() != 200) {
+            close(1011, "tcp target refused: " + h.status() + " " + h.reason());
+            return;
+        }
+        state = State.OPEN;
+        agentEnded = endStream;
+        log.debug("tcp {} to '{}' connected", requestId, name);
+        channel.resumeReceives();
+        schedulePing();
+        if (agentEnded) {
+            close(1000, "tcp target closed the connection");
+        }
+    }
+
+    private void clientMessage(ByteBuffer bytes) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (bytes.hasRemaining()) {
+            toAgent.add(bytes);
+        }
+        pumpToAgent();
+    }
+
+    private void pumpToAgent() {
+        if (state != State.OPEN || stream == null) {
+            return;
+        }
+        while (!toAgent.isEmpty()) {
+            int credit = stream.sendCredit();
+            if (credit == 0) {
+                channel.suspendReceives(); // resumed on WINDOW_UPDATE
+                return;
+            }
+            if (!stream.socketWritable()) {
+                channel.suspendReceives();
+                stream.whenSocketWritable(this::onWritable);
+                return;
+            }
+            ByteBuffer b = toAgent.peek();
+            int n = Math.min(b.remaining(), Math.min(credit, stream.maxFramePayload()));
+            ByteBuffer part = b.slice();
+            part.limit(n);
+            b.position(b.position() + n);
+            stream.sendData(part, false);
+            if (!b.hasRemaining()) {
+                toAgent.poll();
+            }
+        }
+        channel.resumeReceives();
+    }
+
+    @Override
+    protected void data(ByteBuffer data, boolean endStream) {
+        if (state != State.OPEN) {
+            return;
+        }
+        int n = data.remaining();
+        if (n > 0) {
+            inFlightToClient += n;
+            WebSockets.sendBinary(data, channel, new WebSocketCallback<Void>() {
+                @Override
+                public void complete(WebSocketChannel ch, Void context) {
+                    sent(n);
+                }
+
+                @Override
+                public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
+                    clientGone("send failed: " + throwable);
+                }
+            });
+        }
+        if (endStream) {
+            agentEnded = true;
+            if (inFlightToClient == 0) {
+                close(1000, "tcp target closed the connection");
+            }
+        }
+    }
+
+    /** WebSocket send callback (IO thread): the client's socket took {@code n} bytes. */
+    private void sent(int n) {
+        inFlightToClient -= n;
+        if (state != State.OPEN) {
+            return;
+        }
+        unacked += n;
+        if (!agentEnded && unacked >= ackThreshold && stream != null) {
+            stream.consumed(unacked);
+            unacked = 0;
+        }
+        if (agentEnded && inFlightToClient == 0) {
+            close(1000, "tcp target closed the connection");
+        }
+    }
+
+    @Override
+    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
+        if (state == State.DONE || state == State.QUEUED) {
+            return;
+        }
+        stream = null;
+        if (state == State.OPENED && notProcessed && refusals++ < WebSocketPassthrough.MAX_REFUSALS) {
+            state = State.QUEUED;
+            submit();
+            return;
+        }
+        if (state == State.OPENED) {
+            String what = code == ErrorCode.CONNECT_ERROR ? "tcp target refused: "
+                    : code == ErrorCode.REFUSED_STREAM ? "agent refused the tcp stream: " : "tcp stream failed (" + code + "): ";
+            close(code == ErrorCode.POLICY_VIOLATION ? 1008 : 1011, what + reason);
+        } else {
+            close(1011, "tcp connection broken: " + reason);
+        }
+    }
+
+    private void onTimeout() {
+        timeout = null;
+        if (state == State.QUEUED || state == State.OPENED) {
+            close(1011, "tcp target timeout: no answer from the agent within " + timeoutMillis + " ms");
+        }
+    }
+
+    private void schedulePing() {
+        owner.executeAfter(() -> {
+            if (state == State.OPEN && channel.isOpen()) {
+                WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
+                schedulePing();
+            }
+        }, pingMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void clientGone(String why) {
+        if (state == State.DONE) {
+            return;
+        }
+        log.debug("tcp {} client gone: {}", requestId, why);
+        end();
+        IoUtils.safeClose(channel);
+    }
+
+    /** Ends the stream (RESET toward the agent if it is still open) and closes the WebSocket. */
+    private void close(int code, String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        log.debug("tcp {} to '{}' closing: {} {}", requestId, name, code, reason);
+        end();
+        WebSockets.sendClose(code, clip(reason), channel, null);
+        owner.executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
+    }
+
+    private void end() {
+        if (state == State.QUEUED) {
+            tunnel.withdraw(this);
+        }
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        toAgent.clear();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, "client left");
+            stream = null;
+        }
+    }
+
+    /** A close reason must fit a control frame: 123 bytes of UTF-8. */
+    static String clip(String reason) {
+        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= 123) {
+            return reason;
+        }
+        String s = reason;
+        while (s.getBytes(StandardCharsets.UTF_8).length > 120) {
+            s = s.substring(0, s.length() - 1);
+        }
+        return s + "...";
+    }
+
+    private void cancelTimeout() {
+        if (timeout != null) {
+            timeout.remove();
+            timeout = null;
+        }
+    }
+
+    private final class Receiver extends AbstractReceiveListener {
+        @Override
+        protected long getMaxBinaryBufferSize() {
+            return MAX_MESSAGE;
+        }
+
+        @Override
+        protected long getMaxTextBufferSize() {
+            return MAX_MESSAGE;
+        }
+
+        @Override
+        protected void onFullBinaryMessage(WebSocketChannel ch, BufferedBinaryMessage message) {
+            Pooled<ByteBuffer[]> data = message.getData();
+            ByteBuffer merged;
+            try {
+                merged = WebSockets.mergeBuffers(data.getResource());
+            } finally {
+                data.free();
+            }
+            clientMessage(merged);
+        }
+
+        @Override
+        protected void onFullTextMessage(WebSocketChannel ch, BufferedTextMessage message) {
+            clientMessage(ByteBuffer.wrap(message.getData().getBytes(StandardCharsets.UTF_8)));
+        }
+
+        @Override
+        protected void onCloseMessage(CloseMessage cm, WebSocketChannel ch) {
+            if (state == State.DONE) {
+                return;
+            }
+            log.debug("tcp {} client closed: {} {}", requestId, cm.getCode(), cm.getReason());
+            end(); // the client left: the agent closes the target connection
+        }
+
+        @Override
+        protected void onError(WebSocketChannel ch, Throwable error) {
+            clientGone("error: " + error);
+            super.onError(ch, error);
+        }
+    }
+}

@@ -1,0 +1,519 @@
+package io.wstunnel.srv.streams;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.Header;
+import io.wstunnel.protocol.RequestHead;
+import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.protocol.StreamKind;
+import io.wstunnel.srv.http.PlainText;
+import io.wstunnel.srv.tunnel.AgentStream;
+import io.wstunnel.srv.tunnel.OwnedCallerStream;
+import io.wstunnel.srv.tunnel.Tunnel;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.XnioExecutor;
+import org.xnio.XnioIoThread;
+import org.xnio.conduits.ConduitStreamSinkChannel;
+import org.xnio.conduits.ConduitStreamSourceChannel;
+
+/**
+ * A caller's {@code Upgrade: websocket} request carried as a WEBSOCKET stream (PROTOCOL.md §3.2).
+ * The agent performs the upgrade against its target; its answer is the caller's answer. On 101 the
+ * caller's connection is taken over from HTTP ({@link HttpServerExchange#upgradeChannel}) and raw bytes
+ * (the WebSocket frames themselves: close codes, ping/pong and extensions pass untouched) flow both
+ * ways as DATA under the stream's flow control. Any other status is sent as a normal response.
+ *
+ * <p>Owner: the exchange's IO thread; every tunnel event is posted there, so fields need no lock.
+ * Memory per stream: one read buffer toward the agent, at most the receive window toward the caller.
+ */
+public final class WebSocketPassthrough extends OwnedCallerStream {
+    private static final Logger log = LoggerFactory.getLogger(WebSocketPassthrough.class);
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    /** A refusal's body is buffered whole (the agent caps it far lower). */
+    static final int MAX_REFUSAL_BODY = 1024 * 1024;
+    /** REFUSED_STREAM answers after which the caller is told no agent carries WebSocket streams. */
+    static final int MAX_REFUSALS = 3;
+
+    enum State { QUEUED, OPENED, UPGRADING, SPLICING, REFUSAL_BODY, DONE }
+
+    private final HttpServerExchange exchange;
+    private final XnioIoThread owner;
+    private final Tunnel tunnel;
+    private final RequestHead head;
+    private final String requestId;
+    private final long timeoutMillis;
+    private final int ackThreshold;
+
+    private State state = State.QUEUED;
+    private volatile boolean active = true;
+    private AgentStream stream;
+    private XnioExecutor.Key timeout;
+    private int refusals;
+    private StreamConnection connection;
+    private ConduitStreamSourceChannel source;
+    private ConduitStreamSinkChannel sink;
+    private ByteBuffer readBuffer;
+    private boolean callerEnded;
+    private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
+    private boolean agentEnded;
+    private int pendingBytes;
+    private int unacked;
+    private long bytesIn;
+    private long bytesOut;
+    /** Caller-bound idle time after which a PING is put between two frames; 0 = never. */
+    private final long pingMillis;
+    private final WsFrameTracker toCaller = new WsFrameTracker();
+    /** A keep-alive PING (server frames are unmasked: 0x89 0x00) not yet fully written. */
+    private ByteBuffer ping;
+    private long lastToCallerNanos;
+    private XnioExecutor.Key pingKey;
+    private long pingsSent;
+
+    public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
+                                long timeoutMillis, int receiveWindow) {
+        this(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow, StreamRoutes.wsPingMillis());
+    }
+
+    /** @param pingMillis caller-bound idle time after which a keep-alive PING is injected; 0 disables */
+    public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
+                                long timeoutMillis, int receiveWindow, long pingMillis) {
+        super(exchange.getIoThread());
+        this.pingMillis = Math.max(0, pingMillis);
+        this.exchange = exchange;
+        this.owner = exchange.getIoThread();
+        this.tunnel = tunnel;
+        this.head = head;
+        this.requestId = requestId;
+        this.timeoutMillis = timeoutMillis;
+        this.ackThreshold = Math.max(1, receiveWindow / 2);
+    }
+
+    /** Starts routing; call on the owner thread inside a dispatched exchange. */
+    public void start() {
+        exchange.addExchangeCompleteListener((ex, next) -> {
+            if (state == State.QUEUED || state == State.OPENED) {
+                callerGone("exchange ended early");
+            }
+            next.proceed();
+        });
+        if (!StreamRoutes.someAgentSupports(tunnel, StreamKind.WEBSOCKET)) {
+            failNow(502, "No agent of this tunnel can carry WebSocket streams (legacy agents carry HTTP only)");
+            return;
+        }
+        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        submit();
+    }
+
+    private void submit() {
+        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
+            failNow(504, "too many requests in-flight, tunnel broken?");
+        }
+    }
+
+    // ------------------------------------------------------------------ CallerStream (any thread)
+
+    @Override
+    public StreamKind kind() {
+        return StreamKind.WEBSOCKET;
+    }
+
+    @Override
+    public RequestHead head() {
+        return head;
+    }
+
+    @Override
+    public boolean hasBody() {
+        return true; // the caller's frames follow the 101
+    }
+
+    @Override
+    public boolean isActive() {
+        return active;
+    }
+
+    @Override
+    public String requestId() {
+        return requestId;
+    }
+
+
+
+
+
+
+
+    // ------------------------------------------------------------------ owner thread
+
+    @Override
+    protected void writable() {
+        pumpToAgent();
+    }
+
+    @Override
+    protected void failed(int status, String reason) {
+        failNow(status, reason);
+    }
+
+    @Override
+    protected void opened(AgentStream s) {
+        if (state != State.QUEUED) {
+            s.reset(ErrorCode.CANCEL, "request no longer wanted");
+            return;
+        }
+        stream = s;
+        state = State.OPENED;
+    }
+
+    @Override
+    protected void replied(ResponseHead h, boolean endStream) {
+        if (state != State.OPENED) {
+            return;
+        }
+        cancelTimeout();
+        exchange.setStatusCode(h.status());
+        if (!h.reason().isEmpty()) {
+            exchange.setReasonPhrase(h.reason());
+        }
+        HeaderMap out = exchange.getResponseHeaders();
+        for (Header field : h.headers().withoutHopByHop().fields()) {
+            out.add(HttpString.tryFromString(field.name()), field.value());
+        }
+        if (h.status() != 101) {
+            // The target refused the upgrade: an ordinary response; its (small) body follows.
+            log.debug("ws {} refused by the target: {}", requestId, h.status());
+            state = State.REFUSAL_BODY;
+            agentEnded = endStream;
+            stream.sendData(EMPTY, true); // no caller bytes will follow
+            if (endStream) {
+                sendRefusal();
+            }
+            return;
+        }
+        if (endStream) {
+            failNow(502, "Agent answered 101 but ended the stream");
+            return;
+        }
+        state = State.UPGRADING;
+        out.put(Headers.UPGRADE, "websocket");
+        exchange.upgradeChannel((conn, ex) -> spliceStarted(conn));
+        exchange.endExchange();
+    }
+
+    private void sendRefusal() {
+        state = State.DONE;
+        active = false;
+        int n = 0;
+        for (ByteBuffer b : pending) {
+            n += b.remaining();
+        }
+        ByteBuffer body = ByteBuffer.allocate(n);
+        pending.forEach(body::put);
+        pending.clear();
+        body.flip();
+        exchange.getResponseHeaders().remove(Headers.TRANSFER_ENCODING);
+        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, n);
+        exchange.getResponseSender().send(body);
+        stream = null;
+    }
+
+    /** The 101 is on the wire: the caller's connection is ours now (its IO thread is the owner). */
+    private void spliceStarted(StreamConnection conn) {
+        if (state != State.UPGRADING) {
+            IoUtils.safeClose(conn);
+            return;
+        }
+        state = State.SPLICING;
+        connection = conn;
+        source = conn.getSourceChannel();
+        sink = conn.getSinkChannel();
+        // A passthrough is long-lived by nature: the caller read timeout (slow-body protection) no longer
+        // applies; each end sees WebSocket close/ping semantics from its own peer, and the keep-alive
+        // PINGs below keep intermediaries from cutting an idle connection.
+        try {
+            conn.setOption(Options.READ_TIMEOUT, 0);
+        } catch (IOException | IllegalArgumentException e) {
+            log.debug("ws {}: could not lift the read timeout: {}", requestId, e.toString());
+        }
+        source.suspendReads(); // drops a read-timeout timer armed during the HTTP phase
+        readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream.maxFramePayload()));
+        source.setReadListener(ch -> pumpToAgent());
+        sink.setWriteListener(ch -> pumpToCaller());
+        conn.setCloseListener(ch -> callerGone("connection closed"));
+        log.debug("ws {} upgraded, splicing", requestId);
+        if (pingMillis > 0) {
+            lastToCallerNanos = System.nanoTime();
+            schedulePing(pingMillis);
+        }
+        pumpToCaller();
+        pumpToAgent();
+    }
+
+    /** Caller bytes → agent, while the stream has credit and the agent socket has room. */
+    private void pumpToAgent() {
+        if (state != State.SPLICING || callerEnded || stream == null) {
+            return;
+        }
+        try {
+            while (true) {
+                int credit = stream.sendCredit();
+                if (credit == 0) {
+                    source.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                    return;
+                }
+                if (!stream.socketWritable()) {
+                    source.suspendReads();
+                    stream.whenSocketWritable(this::onWritable);
+                    return;
+                }
+                readBuffer.clear().limit(Math.min(credit, readBuffer.capacity()));
+                int n = source.read(readBuffer);
+                if (state != State.SPLICING || stream == null) {
+                    return; // the read noticed the connection closing (callerGone ran)
+                }
+                if (n < 0) {
+                    callerEnded = true;
+                    source.suspendReads();
+                    stream.sendData(EMPTY, true);
+                    closeIfDone();
+                    return;
+                }
+                if (n == 0) {
+                    source.resumeReads();
+                    return;
+                }
+                readBuffer.flip();
+                bytesIn += n;
+                stream.sendData(readBuffer, false);
+            }
+        } catch (IOException e) {
+            callerGone("read: " + e.getMessage());
+        }
+    }
+
+    @Override
+    protected void data(ByteBuffer data, boolean endStream) {
+        if (state == State.REFUSAL_BODY) {
+            pendingBytes += data.remaining();
+            if (pendingBytes > MAX_REFUSAL_BODY) {
+                stream.reset(ErrorCode.CANCEL, "refusal body too large");
+                stream = null;
+                pending.clear();
+                state = State.DONE;
+                active = false;
+                IoUtils.safeClose(exchange.getConnection());
+                return;
+            }
+            if (data.hasRemaining()) {
+                pending.add(data);
+            }
+            if (endStream) {
+                sendRefusal();
+            }
+            return;
+        }
+        if (state != State.UPGRADING && state != State.SPLICING) {
+            return;
+        }
+        if (data.hasRemaining()) {
+            toCaller.feed(data);
+            lastToCallerNanos = System.nanoTime();
+            pending.add(data);
+        }
+        agentEnded |= endStream;
+        pumpToCaller();
+    }
+
+    /** Agent bytes → caller; credits the agent for what the caller's socket took. */
+    private void pumpToCaller() {
+        if (state != State.SPLICING) {
+            return;
+        }
+        try {
+            if (ping != null) {
+                // server bytes, not the agent's: written first (it sits at a frame boundary), never credited
+                sink.write(ping);
+                if (ping.hasRemaining()) {
+                    sink.resumeWrites();
+                    return;
+                }
+                ping = null;
+            }
+            while (!pending.isEmpty()) {
+                ByteBuffer b = pending.peek();
+                int n = sink.write(b);
+                bytesOut += n;
+                unacked += n;
+                if (b.hasRemaining()) {
+                    break;
+                }
+                pending.poll();
+            }
+            if (!agentEnded && unacked >= ackThreshold && stream != null) {
+                stream.consumed(unacked);
+                unacked = 0;
+            }
+            if (!pending.isEmpty()) {
+                sink.resumeWrites();
+                return;
+            }
+            if (!sink.flush()) {
+                sink.resumeWrites();
+                return;
+            }
+            sink.suspendWrites();
+            if (agentEnded) {
+                sink.shutdownWrites();
+                sink.flush();
+                closeIfDone();
+            }
+        } catch (IOException e) {
+            callerGone("write: " + e.getMessage());
+        }
+    }
+
+    private void schedulePing(long delayMillis) {
+        pingKey = owner.executeAfter(this::pingTick, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
+    }
+
+    /** Injects a PING toward the caller when that direction has been idle, at a frame boundary only. */
+    private void pingTick() {
+        pingKey = null;
+        if (state != State.SPLICING || agentEnded || toCaller.closeSeen() || toCaller.broken()) {
+            return;
+        }
+        long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastToCallerNanos);
+        if (idle < pingMillis) {
+            schedulePing(pingMillis - idle);
+            return;
+        }
+        if (ping == null && pending.isEmpty() && toCaller.atBoundary()) {
+            ping = ByteBuffer.wrap(new byte[]{(byte) 0x89, 0x00});
+            pingsSent++;
+            lastToCallerNanos = System.nanoTime();
+            pumpToCaller();
+            schedulePing(pingMillis);
+        } else {
+            schedulePing(Math.max(1, pingMillis / 4)); // mid-frame or still writing: look again soon
+        }
+    }
+
+    private void stopPing() {
+        if (pingKey != null) {
+            pingKey.remove();
+            pingKey = null;
+        }
+        ping = null;
+    }
+
+    private void closeIfDone() {
+        if (callerEnded && agentEnded && pending.isEmpty() && state == State.SPLICING) {
+            finish();
+        }
+    }
+
+    private void finish() {
+        state = State.DONE;
+        active = false;
+        stream = null;
+        stopPing();
+        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId, bytesIn, bytesOut, pingsSent);
+        IoUtils.safeClose(connection);
+    }
+
+    @Override
+    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
+        if (state == State.DONE || state == State.QUEUED) {
+            return;
+        }
+        stream = null;
+        if (state == State.OPENED && notProcessed && refusals++ < MAX_REFUSALS) {
+            state = State.QUEUED;
+            submit();
+            return;
+        }
+        if (state == State.OPENED) {
+            if (code == ErrorCode.REFUSED_STREAM) {
+                failNow(502, "The agent does not accept WebSocket streams: " + reason);
+            } else {
+                failNow(502, "Tunnel stream failed: " + code + (reason.isEmpty() ? "" : " " + reason));
+            }
+            return;
+        }
+        log.debug("ws {} reset by the agent after the upgrade: {} {}", requestId, code, reason);
+        stopPing();
+        state = State.DONE;
+        active = false;
+        pending.clear();
+        IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+    }
+
+    private void onTimeout() {
+        timeout = null;
+        if (state == State.QUEUED || state == State.OPENED) {
+            failNow(504, "Tunnel timeout");
+        }
+    }
+
+    private void failNow(int code, String reason) {
+        if (state == State.DONE) {
+            return;
+        }
+        if (state == State.QUEUED) {
+            tunnel.withdraw(this);
+        }
+        boolean answered = state == State.QUEUED || state == State.OPENED;
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, reason);
+            stream = null;
+        }
+        if (answered) {
+            exchange.setPersistent(false);
+            PlainText.send(exchange, code, reason);
+        } else {
+            IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+        }
+    }
+
+    /** The caller went away: cancel the stream so the agent closes its side. */
+    private void callerGone(String why) {
+        if (state == State.DONE) {
+            return;
+        }
+        log.debug("ws {} caller gone: {}", requestId, why);
+        if (state == State.QUEUED) {
+            tunnel.withdraw(this);
+        }
+        state = State.DONE;
+        active = false;
+        cancelTimeout();
+        if (stream != null) {
+            stream.reset(ErrorCode.CANCEL, "caller went away");
+            stream = null;
+        }
+        pending.clear();
+        IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+    }
+
+    private void cancelTimeout() {
+        stopPing();
+        if (timeout != null) {
+            timeout.remove();
+            timeout = null;
+        }
+    }
+}

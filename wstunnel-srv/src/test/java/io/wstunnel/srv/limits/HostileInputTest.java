@@ -1,0 +1,202 @@
+package io.wstunnel.srv.limits;
+
+import static io.wstunnel.srv.limits.Support.TOKEN_A;
+import static io.wstunnel.srv.limits.Support.TOKEN_B;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.Frame;
+import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.protocol.Settings;
+import io.wstunnel.srv.TunnelServer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The table of bad inputs and what each gets, kept in README ("What the server refuses and why").
+ * Caller rows prove with a recording agent that nothing refused is ever forwarded.
+ */
+@Timeout(60)
+class HostileInputTest {
+    static TunnelServer server;
+    static WsAgent recorder;
+    static List<Frame.Open> forwarded;
+
+    @BeforeAll
+    static void start() throws Exception {
+        // A 16 KiB stream window, so that one 60 KB DATA frame is a window violation whatever the caller reads.
+        server = TunnelServer.start(io.wstunnel.srv.ServerConfig.builder().host("127.0.0.1").port(0)
+                .httpTimeout(Duration.ofSeconds(10)).settings(new Settings(16 * 1024, 256, 64 * 1024, 64 * 1024))
+                .limits(Limits.builder().maxHeaderBytes(2048).maxUriLength(256).agentControlFramesPerSecond(500).build())
+                .build());
+        recorder = WsAgent.connect(server.port(), TOKEN_A, Settings.DEFAULT);
+        forwarded = Support.serve(recorder);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (java.net.Socket s : stalledCallers) {
+            s.close();
+        }
+        recorder.close();
+        server.stop(Duration.ZERO);
+    }
+
+    /** One row: a raw request (PATH is replaced by a path unique to the row), the status, and whether the agent sees it. */
+    record CallerRow(String side, String what, String request, int status, boolean forwarded) {
+        @Override
+        public String toString() {
+            return side + ": " + what + " -> " + status;
+        }
+    }
+
+    /** Status -1: the connection is closed without a response. */
+    static final int CLOSED = -1;
+    static final List<java.net.Socket> stalledCallers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    static final String T = "X-Token: " + TOKEN_A + "\r\n";
+
+    static Stream<CallerRow> callerRows() {
+        return Stream.of(
+                new CallerRow("caller", "Content-Length and Transfer-Encoding", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
+                new CallerRow("caller", "duplicate equal Content-Length", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400, false),
+                new CallerRow("caller", "differing Content-Length", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400, false),
+                new CallerRow("caller", "Content-Length list", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Content-Length: 3, 3\r\n\r\nabc", 400, false),
+                new CallerRow("caller", "negative Content-Length", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Content-Length: -1\r\n\r\n", 400, false),
+                new CallerRow("caller", "bare LF line endings", "GET PATH HTTP/1.1\nHost: x\n" + T.replace("\r", "") + "\n", 400, false),
+                new CallerRow("caller", "invalid header name (space)", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T + "X A: b\r\n\r\n", 400, false),
+                new CallerRow("caller", "space before colon", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T + "X-A : b\r\n\r\n", 400, false),
+                new CallerRow("caller", "NUL in a header value", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T + "X-A: b\0c\r\n\r\n", 400, false),
+                new CallerRow("caller", "NUL in the path", "GET PATH\0x HTTP/1.1\r\nHost: x\r\n" + T + "\r\n", 400, false),
+                new CallerRow("caller", "bare CR in a header value", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T + "X-A: b\rc\r\n\r\n", 400, false),
+                new CallerRow("caller", "raw UTF-8 in the request line", "GET PATH/\u00c3\u00a9 HTTP/1.1\r\nHost: x\r\n" + T + "\r\n", 400, false),
+                new CallerRow("caller", "two Host headers", "GET PATH HTTP/1.1\r\nHost: x\r\nHost: y\r\n" + T + "\r\n", 400, false),
+                new CallerRow("caller", "Transfer-Encoding other than chunked", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400, false),
+                new CallerRow("caller", "Transfer-Encoding gzip, chunked", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, false),
+                new CallerRow("caller", "Transfer-Encoding in HTTP/1.0", "POST PATH HTTP/1.0\r\nHost: x\r\n" + T
+                        + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
+                new CallerRow("caller", "absurd chunk size", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n", CLOSED, false),
+                new CallerRow("caller", "chunk size not hex", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", CLOSED, false),
+                new CallerRow("caller", "head over -max-header-bytes", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "X-Big: " + "a".repeat(3000) + "\r\n\r\n", 431, false),
+                new CallerRow("caller", "URI over -max-uri-length", "GET PATH/" + "u".repeat(300) + " HTTP/1.1\r\nHost: x\r\n" + T + "\r\n", 414, false),
+                new CallerRow("caller", "no token", "GET PATH HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
+                new CallerRow("caller", "unknown token", "GET PATH HTTP/1.1\r\nHost: x\r\nX-Token: no-such-token-0000000\r\n\r\n", 404, false),
+                new CallerRow("caller", "obs-fold (unfolded by the parser, RFC 9112 5.2)", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "X-A: one\r\n two\r\n\r\n", 200, true),
+                new CallerRow("admin", "admin page by DNS name (rebinding)", "GET /admin/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", 403, false),
+                new CallerRow("admin", "admin action from another origin", "POST /admin/agents/a-1/disconnect HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        + "Origin: http://evil.example\r\nContent-Length: 0\r\n\r\n", 403, false),
+                new CallerRow("admin", "admin action with GET", "GET /admin/agents/a-1/disconnect HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 405, false),
+                new CallerRow("agent", "upgrade without token (Origin)", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                        + "Connection: Upgrade\r\n\r\n", 400, false),
+                new CallerRow("agent", "token shorter than 16 characters", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                        + "Connection: Upgrade\r\nOrigin: short\r\n\r\n", 400, false),
+                new CallerRow("agent", "not an upgrade", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nOrigin: " + TOKEN_B + "\r\n\r\n", 400, false));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("callerRows")
+    void callerAndAdminInputs(CallerRow row) throws Exception {
+        String path = "/row-" + Integer.toHexString(row.what().hashCode());
+        Support.Response r = Support.raw(server.port(), row.request().replace("PATH", path).getBytes(StandardCharsets.UTF_8));
+        assertThat(r.status()).as(row.what() + "\n" + r.head()).isEqualTo(row.status());
+        boolean seen = forwarded.stream().anyMatch(o -> o.head().target().startsWith(path));
+        assertThat(seen).as("forwarded to the agent").isEqualTo(row.forwarded());
+        if (row.what().startsWith("obs-fold")) {
+            Frame.Open o = forwarded.stream().filter(f -> f.head().target().startsWith(path)).findFirst().orElseThrow();
+            assertThat(o.head().headers().first("X-A")).isEqualTo("one two");
+        }
+    }
+
+    /** A misbehaving agent: what it does to its own socket. */
+    interface Misbehaviour {
+        void apply(WsAgent bad) throws Exception;
+    }
+
+    record AgentRow(String what, Misbehaviour action, int closeCode) {
+        @Override
+        public String toString() {
+            return "agent: " + what + " -> close " + closeCode;
+        }
+    }
+
+    static Stream<AgentRow> agentRows() {
+        return Stream.of(
+                new AgentRow("garbage frame (unknown type)", a -> a.sendRaw(new byte[] {0x7f, 0, 0, 0, 0, 1}), 1002),
+                new AgentRow("truncated frame header", a -> a.sendRaw(new byte[] {0x03, 0}), 1002),
+                new AgentRow("second HELLO", a -> a.send(new Frame.Hello(Settings.DEFAULT)), 1002),
+                new AgentRow("DATA beyond the stream window", a -> {
+                    Frame.Open o = openStream(a);
+                    a.send(new Frame.Reply(o.streamId(), new ResponseHead(200, "", Headers.of()), false));
+                    ByteBuffer chunk = ByteBuffer.wrap(new byte[60_000]);
+                    try {
+                        for (int i = 0; i < 2; i++) {
+                            a.send(new Frame.Data(o.streamId(), chunk.duplicate(), false));
+                        }
+                    } catch (java.io.IOException closedByServer) {
+                        // expected once the violation is seen
+                    }
+                }, 1002),
+                new AgentRow("flood of 100k WINDOW_UPDATEs", a -> a.flood(new Frame.WindowUpdate(1, 1), 100_000), 1008),
+                new AgentRow("flood of 100k pings", a -> a.floodPings(100_000), 1008),
+                new AgentRow("flood of REPLYs for unknown streams", a -> a.flood(new Frame.Reply(99_999,
+                        new ResponseHead(200, "", Headers.of()), true), 20_000), 1008),
+                new AgentRow("text message", a -> a.sendText("hello"), 1003));
+    }
+
+    /** A caller that never reads its response, so the server never gives the agent more credit. */
+    static Frame.Open openStream(WsAgent a) throws Exception {
+        java.net.Socket s = new java.net.Socket();
+        s.setReceiveBufferSize(4096);
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+        stalledCallers.add(s);
+        s.getOutputStream().write(Support.get(TOKEN_B, "/victim").getBytes(StandardCharsets.ISO_8859_1));
+        return a.next(Frame.Open.class);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("agentRows")
+    void misbehavingAgentLosesOnlyItsOwnTunnel(AgentRow row) throws Exception {
+        try (WsAgent bad = WsAgent.connect(server.port(), TOKEN_B, Settings.DEFAULT)) {
+            row.action().apply(bad);
+            // Another tenant is served while (and after) the bad agent is dealt with.
+            assertThat(Support.raw(server.port(), Support.get(TOKEN_A, "/during")).status()).isEqualTo(200);
+            int code = bad.closed.get(10, TimeUnit.SECONDS);
+            if (row.closeCode() == 1008 && code == -1) {
+                // A flood still being written when the server closes may get a TCP reset that overtakes the
+                // close frame; the socket must be gone all the same (only the recorder agent is left).
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+                while (server.agents() > 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
+                assertThat(server.agents()).as(row.what()).isEqualTo(1);
+            } else {
+                assertThat(code).as(row.what() + " (" + bad.closeReason + ")").isEqualTo(row.closeCode());
+            }
+            assertThat(Support.raw(server.port(), Support.get(TOKEN_A, "/after")).status()).isEqualTo(200);
+        }
+    }
+
+    static { // referenced for readers of the table: the error behind 1008 floods
+        assertThat(ErrorCode.POLICY_VIOLATION.closeCode()).isEqualTo(1008);
+    }
+}
