@@ -356,4 +356,24 @@ class ServerFramingTest {
             assertThat(ok.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(204);
         }
     }
+
+    @Test
+    void aBusyAgentIsNotMistakenForAFlood() throws Exception {
+        server.stop(Duration.ZERO);
+        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
+                .limits(io.wstunnel.srv.limits.Limits.builder().agentControlFramesPerSecond(5).build()).build());
+        try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT)) {
+            // 200 exchanges, far beyond the control-frame budget (5/s, burst 50): REPLYs, RESETs and
+            // credits on live streams are progress, not a flood.
+            for (int i = 0; i < 200; i++) {
+                var resp = get("/busy/" + i);
+                Frame.Open open = agent.next(Frame.Open.class);
+                agent.send(new Frame.Reply(open.streamId(), new ResponseHead(200, "OK", Headers.EMPTY), false));
+                agent.send(new Frame.Data(open.streamId(), ByteBuffer.wrap(("r" + i).getBytes(StandardCharsets.UTF_8)), true));
+                assertThat(resp.get(10, TimeUnit.SECONDS).body()).isEqualTo("r" + i);
+            }
+            assertThat(agent.closed).isNotDone();
+            assertThat(server.agents()).isEqualTo(1);
+        }
+    }
 }

@@ -107,6 +107,25 @@ public final class V2Session implements AgentConnection {
         return Math.min(peer.maxConcurrentStreams(), limits.maxStreamsPerAgent());
     }
 
+    /** Smallest credit a well-behaved receiver sends (PROTOCOL.md §3.6: it batches small credits). */
+    private static final int MIN_UNCHARGED_CREDIT = 4096;
+
+    /**
+     * True for frames that make the server work without moving a live stream forward: anything for an
+     * unknown or finished stream, and tiny credits. REPLY, DATA, RESET and sizeable WINDOW_UPDATEs on
+     * live streams are bounded by the streams this server opened and the bytes it sent, so they are
+     * never charged: a busy agent must not look like a flood.
+     */
+    private boolean costsWithoutProgress(Frame f) {
+        if (f.streamId() == 0) {
+            return !(f instanceof Frame.Hello);
+        }
+        if (stream(f.streamId()) == null) {
+            return true;
+        }
+        return f instanceof Frame.WindowUpdate w && w.increment() < MIN_UNCHARGED_CREDIT;
+    }
+
     /** Counts a frame that costs the server work without moving body bytes; false once over budget. */
     private boolean chargeControlFrame() {
         if (flooded) {
@@ -312,7 +331,7 @@ public final class V2Session implements AgentConnection {
     private void onMessage(ByteBuffer message) {
         try {
             Frame f = FrameCodec.decode(message, local);
-            if ((!(f instanceof Frame.Data) || stream(f.streamId()) == null) && !chargeControlFrame()) {
+            if (costsWithoutProgress(f) && !chargeControlFrame()) {
                 return;
             }
             if (log.isTraceEnabled()) {
