@@ -238,10 +238,7 @@ public final class CliCommand implements Callable<Integer> {
         if (u.getRawQuery() != null || u.getRawFragment() != null) {
             throw new UsageException("-tunnel must not have a query or fragment, got '" + value + "'");
         }
-        if (u.getRawUserInfo() != null) {
-            throw new UsageException("-tunnel must not carry user info; use -token tok:password");
-        }
-        return u;
+        return u; // user info (ws://user:pass@host) is sent as Basic credentials, as the Go agent does
     }
 
     static URI parseServer(String value) {
@@ -290,7 +287,7 @@ public final class CliCommand implements Callable<Integer> {
             LOG.warn("neither -server nor -regexp given: every request will be refused (403)");
         }
         try (PidFile pid = PidFile.write(daemon.pidFile())) {
-            LOG.info("wstunnel cli {} connecting to {} with token {}...{}", Version.get(), config.tunnel(),
+            LOG.info("wstunnel cli {} connecting to {} with token {}...{}", Version.get(), AgentConfig.redact(config.tunnel()),
                     config.token().substring(0, 8), config.proxy() == null ? "" : " via proxy "
                             + EnvProxy.withoutUserInfo(config.proxy()));
             Agent agent = Agent.start(config);

@@ -11,6 +11,7 @@ import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.protocol.Subprotocol;
 import java.nio.ByteBuffer;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,29 @@ import org.junit.jupiter.api.io.TempDir;
 /** Connection-level behaviour: handshake, HELLO, keep-alive, reconnects, shutdown. */
 @Timeout(60)
 class AgentTunnelTest {
+
+    /** Go agent vectors B4b and B4c: -tunnel ws://tuser:tpass@host sends those credentials as Basic auth. */
+    @Test
+    void credentialsInTheTunnelUrlAreSentLikeTheGoAgent() throws Exception {
+        String tunnelBasic = "Basic dHVzZXI6dHBhc3M="; // tuser:tpass, as captured from the Go agent
+        try (FakeServer server = new FakeServer("", Settings.DEFAULT)) {
+            URI plain = server.uri("/");
+            URI withUser = URI.create(plain.getScheme() + "://tuser:tpass@" + plain.getRawAuthority() + plain.getRawPath());
+            try (Agent agent = Agent.start(AgentConfig.builder().tunnel(withUser).token(Harness.TOKEN).build())) {
+                FakeServer.Conn conn = server.awaitConnection();
+                assertThat(conn.headers.get("Authorization")).isEqualTo(tunnelBasic);
+                assertThat(conn.headers.get("X-Tunnel-Authorization")).isNull();
+                assertThat(agent.awaitConnected(Duration.ofSeconds(10))).isTrue();
+            }
+            try (Agent agent = Agent.start(AgentConfig.builder().tunnel(withUser).token(Harness.TOKEN)
+                    .password("s3cret").build())) {
+                FakeServer.Conn conn = server.awaitConnection();
+                assertThat(conn.headers.get("Authorization")).isEqualTo("Basic "
+                        + Base64.getEncoder().encodeToString((Harness.TOKEN + ":s3cret").getBytes(StandardCharsets.UTF_8)));
+                assertThat(conn.headers.get("X-Tunnel-Authorization")).isEqualTo(tunnelBasic);
+            }
+        }
+    }
 
     @Test
     void handshakeCarriesTokenPasswordVersionAndSubprotocolThenHello() throws Exception {

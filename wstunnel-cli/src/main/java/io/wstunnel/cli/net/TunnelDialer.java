@@ -93,12 +93,21 @@ public final class TunnelDialer {
         b.connectTimeout(config.dialTimeout())
                 .header("Origin", config.token())
                 .header("X-Client-Version", config.clientVersion());
-        if (config.password() != null && !config.password().isEmpty()) {
-            String basic = Base64.getEncoder().encodeToString(
-                    (config.token() + ":" + config.password()).getBytes(StandardCharsets.UTF_8));
-            b.header("Authorization", "Basic " + basic);
+        boolean tokenPassword = config.password() != null && !config.password().isEmpty();
+        if (tokenPassword) {
+            b.header("Authorization", basic(config.token() + ":" + config.password()));
+        }
+        // As the Go agent: credentials in -tunnel (ws://user:pass@host, for a proxy in front of the
+        // server) go in Authorization, or in X-Tunnel-Authorization when the token has a password.
+        String userInfo = config.tunnel().getUserInfo();
+        if (userInfo != null && !userInfo.isEmpty()) {
+            b.header(tokenPassword ? "X-Tunnel-Authorization" : "Authorization", basic(userInfo));
         }
         return b.buildAsync(uri, listener);
+    }
+
+    private static String basic(String credentials) {
+        return "Basic " + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8));
     }
 
     /** ws://h:p/base → ws://h:p/base/_tunnel; http(s) is accepted as ws(s). */
@@ -116,7 +125,13 @@ public final class TunnelDialer {
         while (path.endsWith("/")) {
             path = path.substring(0, path.length() - 1);
         }
-        return URI.create(scheme + "://" + tunnel.getRawAuthority() + path + "/_tunnel");
+        // Credentials in -tunnel travel as a header (see dial), never in the dialed URI.
+        String authority = tunnel.getRawAuthority();
+        int at = authority.lastIndexOf('@');
+        if (at >= 0) {
+            authority = authority.substring(at + 1);
+        }
+        return URI.create(scheme + "://" + authority + path + "/_tunnel");
     }
 
     private static String decode(String s) {
