@@ -13,6 +13,9 @@ public final class PlainText {
     /** Sends {@code text} (no trailing newline added) with the given status and ends the exchange. */
     public static void send(HttpServerExchange exchange, int status, String text) {
         exchange.setStatusCode(status);
+        if (status == 506) {
+            exchange.setReasonPhrase("Variant Also Negotiates"); // Undertow has no phrase for it; Go sends this
+        }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.X_CONTENT_TYPE_OPTIONS, "nosniff");
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
