@@ -13,6 +13,8 @@
 #   WARMUP=5s        wrk warm-up through the tunnel before measuring (JIT), 0 to skip
 #   DIRECT_ONLY=1    measure nginx alone (no tunnel)
 #   JAVA_OPTS=...    JVM options for srv and cli
+#   WSTUNNEL_OPTS=.. extra options for both srv and cli (default: none, i.e. default settings,
+#                    including INFO logging of every request), e.g. "-log-level warn"
 #   KEEP=1           keep the temp dir (logs) after the run
 # Needs: Debian/Ubuntu (installs nginx, wrk and curl with apt-get if missing), JDK 17+ and Maven
 # (the jar is built if missing). Everything runs on 127.0.0.1 with free ports; everything it starts
@@ -136,11 +138,11 @@ token="bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' | head -c 24)
 if [ "$DIRECT_ONLY" != 1 ]; then
   sport=$(free_port)
   # shellcheck disable=SC2086
-  java ${JAVA_OPTS:-} -jar "$jar" srv -host 127.0.0.1 -port "$sport" -log-level warn > "$work/srv.log" 2>&1 &
+  java ${JAVA_OPTS:-} -jar "$jar" srv -host 127.0.0.1 -port "$sport" ${WSTUNNEL_OPTS:-} > "$work/srv.log" 2>&1 &
   pids+=($!)
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:-} -jar "$jar" cli -tunnel "ws://127.0.0.1:$sport" -server "http://127.0.0.1:$nport" \
-    -token "$token" -log-level warn > "$work/cli.log" 2>&1 &
+    -token "$token" ${WSTUNNEL_OPTS:-} > "$work/cli.log" 2>&1 &
   pids+=($!)
   if ! wait_for 20 tunnel curl -sf -o /dev/null -H "X-Token: $token" "http://127.0.0.1:$sport/1k.bin"; then
     log "srv log:"; tail -n 20 "$work/srv.log" >&2 || true
