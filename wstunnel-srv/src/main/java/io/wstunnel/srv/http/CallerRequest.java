@@ -186,12 +186,6 @@ public final class CallerRequest extends OwnedCallerStream {
         return requestId;
     }
 
-
-
-
-
-
-
     // ------------------------------------------------------------------ owner thread
 
     @Override

@@ -121,12 +121,6 @@ public final class TcpBridge extends OwnedCallerStream {
         return requestId;
     }
 
-
-
-
-
-
-
     // ------------------------------------------------------------------ owner thread
 
     @Override

@@ -148,12 +148,6 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         return requestId;
     }
 
-
-
-
-
-
-
     // ------------------------------------------------------------------ owner thread
 
     @Override
