@@ -42,14 +42,12 @@ class LegacyGoldenServerTest {
     static LegacyTestAgent agent;
 
     static Path vectors() {
-        Path dir = Path.of("").toAbsolutePath();
-        for (int i = 0; i < 4 && dir != null; i++, dir = dir.getParent()) {
-            Path c = dir.resolve("shared/compat/vectors");
-            if (Files.isDirectory(c)) {
-                return c;
-            }
+        // Set by the root pom; in CI the vectors must be there (a silent skip would hide the golden tests).
+        Path p = Path.of(System.getProperty("wstunnel.vectors", "../../shared/compat/vectors")).toAbsolutePath().normalize();
+        if (!Files.isDirectory(p) && System.getenv("CI") != null) {
+            throw new AssertionError("Go wire vectors not found at " + p);
         }
-        return Path.of("/work/shared/compat/vectors");
+        return p;
     }
 
     @BeforeAll
@@ -133,10 +131,13 @@ class LegacyGoldenServerTest {
             LegacyTestAgent.Request ours = agent.poll(5_000);
             if (ours == null) {
                 Response early = Response.read(caller.getInputStream(), head);
-                // 40/41: raw non-ASCII bytes and an invalid %zz in the request target are refused by the
-                // HTTP layer in front of the tunnel (Undertow URL parsing options, not the legacy framing).
-                Assumptions.abort(name + ": never reached the agent; the caller got " + early.status + " "
-                        + new String(early.body, StandardCharsets.ISO_8859_1));
+                // 40/41: raw non-ASCII bytes and an invalid %zz in the request target: the Go server forwarded
+                // them; we refuse them with 400 on purpose (README "What the server refuses and why"), and
+                // nothing reaches the agent. Any other case must reach the agent.
+                assertThat(name).as("only the raw-byte request-target cases may be refused")
+                        .matches("(?s).*\\b4[01]-.*");
+                assertThat(early.status).as(name + ": refused before the tunnel").isEqualTo(400);
+                return;
             }
             assertThat(ours.method()).isEqualTo(go.method());
             assertThat(ours.target()).isEqualTo(go.target());
