@@ -18,6 +18,8 @@ import io.wstunnel.srv.http.PlainText;
 import io.wstunnel.srv.legacy.LegacyAgents;
 import io.wstunnel.srv.tunnel.TokenRegistry;
 import io.wstunnel.srv.tunnel.Tunnel;
+import io.wstunnel.srv.ws.RawWebSocket;
+import io.wstunnel.srv.ws.WsFrames;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -130,8 +132,36 @@ public final class AgentEndpoint implements HttpHandler {
         // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
         boolean legacy = !offers(exchange, Subprotocol.V2);
         String version = exchange.getRequestHeaders().getFirst("X-Client-Version");
-        exchange.putAttachment(HELLO, new AgentHello(token, remote, version == null ? "" : version, legacy));
-        upgrade.handleRequest(exchange);
+        AgentHello hello = new AgentHello(token, remote, version == null ? "" : version, legacy);
+        if (legacy) {
+            exchange.putAttachment(HELLO, hello);
+            upgrade.handleRequest(exchange);
+        } else {
+            upgradeV2(exchange, hello);
+        }
+    }
+
+    /** RFC 6455 §4.2 handshake for wstunnel.v2; the socket is then ours ({@link RawWebSocket}). */
+    private void upgradeV2(HttpServerExchange exchange, AgentHello hello) {
+        String key = exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_KEY);
+        if (!"13".equals(exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_VERSION))) {
+            exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_VERSION, "13");
+            PlainText.send(exchange, 400, "Unsupported WebSocket version (13 required)");
+            return;
+        }
+        if (!WsFrames.validKey(key)) {
+            PlainText.send(exchange, 400, "Missing or malformed Sec-WebSocket-Key");
+            return;
+        }
+        if (!io.undertow.util.Protocols.HTTP_1_1.equals(exchange.getProtocol())) {
+            PlainText.send(exchange, 400, "WebSocket upgrade needs HTTP/1.1");
+            return;
+        }
+        exchange.getResponseHeaders().put(Headers.UPGRADE, "websocket");
+        exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_ACCEPT, WsFrames.acceptKey(key));
+        exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_PROTOCOL, Subprotocol.V2);
+        exchange.upgradeChannel((connection, ex) -> startV2(new RawWebSocket(connection, config.settings().maxFrameSize()), hello));
+        exchange.endExchange();
     }
 
     private static boolean offers(HttpServerExchange exchange, String protocol) {
@@ -153,20 +183,20 @@ public final class AgentEndpoint implements HttpHandler {
             LegacyAgents.start(channel, registry.getOrCreate(hello.token()), config, hello.remote(), hello.clientVersion());
             return;
         }
-        if (hello == null || !Subprotocol.V2.equals(channel.getSubProtocol())) {
-            IoUtils.safeClose(channel);
-            return;
-        }
+        IoUtils.safeClose(channel); // the legacy handshake only selects no subprotocol
+    }
+
+    private void startV2(RawWebSocket socket, AgentHello hello) {
         Tunnel tunnel = registry.getOrCreate(hello.token());
         V2Session[] holder = new V2Session[1];
-        V2Session session = new V2Session(channel, tunnel, config.settings(), config.wsTimeout(),
+        V2Session session = new V2Session(socket, tunnel, config.settings(), config.wsTimeout(),
                 config.maxQueuedBytesPerAgent(), hello.remote(), hello.clientVersion(), () -> tracker.closed(holder[0]),
                 config.limits());
         holder[0] = session;
         if (!tunnel.addAgent(session)) {
             // Lost a race with another agent of the same token.
-            WebSockets.sendClose(1008, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token",
-                    channel, null);
+            socket.start(message -> { }); // read (and drop) until the close handshake ends
+            socket.close(1008, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
             return;
         }
         tracker.opened(session);

@@ -1,11 +1,5 @@
 package io.wstunnel.srv.agent;
 
-import io.undertow.websockets.core.AbstractReceiveListener;
-import io.undertow.websockets.core.BufferedBinaryMessage;
-import io.undertow.websockets.core.BufferedTextMessage;
-import io.undertow.websockets.core.WebSocketCallback;
-import io.undertow.websockets.core.WebSocketChannel;
-import io.undertow.websockets.core.WebSockets;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
@@ -15,6 +9,7 @@ import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.srv.tunnel.AgentConnection;
 import io.wstunnel.srv.tunnel.CallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
+import io.wstunnel.srv.ws.RawWebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,20 +20,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.IoUtils;
-import org.xnio.Pooled;
 
 /**
  * One agent socket speaking wstunnel.v2. The session state machine and every stream's flow-control
  * state are guarded by this object's monitor; frames arrive on the socket's IO thread. Callers are
- * only ever notified after the monitor is released.
+ * only ever notified after the monitor is released. The socket is our own {@link RawWebSocket}.
  */
 public final class V2Session implements AgentConnection {
     private static final Logger log = LoggerFactory.getLogger(V2Session.class);
 
     enum State { AWAITING_HELLO, OPEN, DRAINING, CLOSED }
 
-    private final WebSocketChannel channel;
+    private final RawWebSocket socket;
     private final Tunnel tunnel;
     private final Settings local;
     private final Duration wsTimeout;
@@ -59,19 +52,13 @@ public final class V2Session implements AgentConnection {
     private final io.wstunnel.srv.limits.TokenBucket controlFrames;
     private volatile boolean flooded;
 
-    public V2Session(WebSocketChannel channel, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
-                     String remote, String clientVersion, Runnable onClosed) {
-        this(channel, tunnel, local, wsTimeout, maxQueuedBytes, remote, clientVersion, onClosed,
-                io.wstunnel.srv.limits.Limits.DEFAULT);
-    }
-
     /** @param limits streams per agent, HELLO timeout and control-frame budget of this socket */
-    public V2Session(WebSocketChannel channel, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
+    public V2Session(RawWebSocket socket, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
                      String remote, String clientVersion, Runnable onClosed, io.wstunnel.srv.limits.Limits limits) {
         this.limits = limits;
         this.controlFrames = new io.wstunnel.srv.limits.TokenBucket(limits.agentControlFramesPerSecond(),
                 10.0 * limits.agentControlFramesPerSecond());
-        this.channel = channel;
+        this.socket = socket;
         this.tunnel = tunnel;
         this.local = local;
         this.wsTimeout = wsTimeout;
@@ -83,12 +70,11 @@ public final class V2Session implements AgentConnection {
 
     /** Sends HELLO and starts receiving. Call once, after the upgrade. */
     public void start() {
-        channel.addCloseTask(ch -> closed("socket closed"));
-        channel.getReceiveSetter().set(new Receiver());
+        socket.allowPong(this::chargeControlFrame);
+        socket.start(new Receiver());
         send(FrameCodec.encode(new Frame.Hello(local)), null);
-        channel.resumeReceives();
         scheduleKeepAlive();
-        channel.getIoThread().executeAfter(this::helloDeadline, limits.agentHelloTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        socket.schedule(this::helloDeadline, limits.agentHelloTimeout().toMillis());
     }
 
     private void helloDeadline() {
@@ -229,13 +215,13 @@ public final class V2Session implements AgentConnection {
 
     @Override
     public void abort(String reason) {
-        IoUtils.safeClose(channel);
+        socket.abort();
         closed(reason);
     }
 
     /** The agent socket's peer (ip and port), or null. */
     public java.net.InetSocketAddress peerAddress() {
-        return channel.getSourceAddress();
+        return socket.peerAddress();
     }
 
     /** Streams currently open (for graceful shutdown). */
@@ -249,20 +235,10 @@ public final class V2Session implements AgentConnection {
     void send(ByteBuffer frame, Runnable onWritten) {
         int n = frame.remaining();
         queuedBytes.addAndGet(n);
-        WebSockets.sendBinary(frame, channel, new WebSocketCallback<Void>() {
-            @Override
-            public void complete(WebSocketChannel ch, Void context) {
-                released(n);
-                if (onWritten != null) {
-                    onWritten.run();
-                }
-            }
-
-            @Override
-            public void onError(WebSocketChannel ch, Void context, Throwable throwable) {
-                released(n);
-                log.debug("tunnel {} agent {}: send failed: {}", tunnel.tokenId(), remote, throwable.toString());
-                IoUtils.safeClose(ch);
+        socket.send(frame, () -> {
+            released(n);
+            if (onWritten != null) {
+                onWritten.run();
             }
         });
     }
@@ -449,9 +425,7 @@ public final class V2Session implements AgentConnection {
 
     private void closeWith(int code, String reason) {
         String r = reason == null ? "" : reason.length() > 120 ? reason.substring(0, 120) : reason;
-        WebSockets.sendClose(code, r, channel, null);
-        // A peer that never answers our close frame must not keep the socket forever.
-        channel.getIoThread().executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
+        socket.close(code, r); // bounded: a peer that never answers is cut after a few seconds
     }
 
     /** The socket is gone: every open stream fails (§5 of PROTOCOL.md). Idempotent. */
@@ -476,7 +450,7 @@ public final class V2Session implements AgentConnection {
 
     private void scheduleKeepAlive() {
         long periodMs = Math.max(1000, wsTimeout.toMillis() / 3);
-        channel.getIoThread().executeAfter(() -> {
+        socket.schedule(() -> {
             synchronized (this) {
                 if (state == State.CLOSED) {
                     return;
@@ -485,66 +459,41 @@ public final class V2Session implements AgentConnection {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReceivedNanos);
             if (silentMs > wsTimeout.toMillis()) {
                 log.warn("tunnel {} agent {}: nothing received for {} ms, closing as dead", tunnel.tokenId(), remote, silentMs);
-                IoUtils.safeClose(channel);
+                socket.abort();
                 closed("dead peer");
                 return;
             }
-            WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
+            socket.ping();
             scheduleKeepAlive();
-        }, periodMs, TimeUnit.MILLISECONDS);
+        }, periodMs);
     }
 
-    private final class Receiver extends AbstractReceiveListener {
+    private final class Receiver implements RawWebSocket.Handler {
         @Override
-        protected long getMaxBinaryBufferSize() {
-            return local.maxFrameSize();
-        }
-
-        @Override
-        protected long getMaxTextBufferSize() {
-            return 1024;
-        }
-
-        @Override
-        protected void onFullBinaryMessage(WebSocketChannel ch, BufferedBinaryMessage message) {
+        public void onBinary(ByteBuffer message) {
             lastReceivedNanos = System.nanoTime();
-            Pooled<ByteBuffer[]> data = message.getData();
-            ByteBuffer merged;
-            try {
-                merged = WebSockets.mergeBuffers(data.getResource());
-            } finally {
-                data.free();
-            }
-            onMessage(merged);
+            onMessage(message);
         }
 
         @Override
-        protected void onFullTextMessage(WebSocketChannel ch, BufferedTextMessage message) {
+        public void onText() {
             log.warn("tunnel {} agent {}: text message on a wstunnel.v2 socket; closing", tunnel.tokenId(), remote);
             closeWith(1003, "text messages are not part of wstunnel.v2");
         }
 
         @Override
-        protected void onFullPingMessage(WebSocketChannel ch, BufferedBinaryMessage message) throws java.io.IOException {
-            lastReceivedNanos = System.nanoTime();
-            if (!chargeControlFrame()) {
-                message.getData().free();
-                return;
-            }
-            super.onFullPingMessage(ch, message);
+        public void onPing() {
+            lastReceivedNanos = System.nanoTime(); // answered unless chargeControlFrame() refuses
         }
 
         @Override
-        protected void onFullPongMessage(WebSocketChannel ch, BufferedBinaryMessage message) throws java.io.IOException {
+        public void onPong() {
             lastReceivedNanos = System.nanoTime();
-            super.onFullPongMessage(ch, message);
         }
 
         @Override
-        protected void onError(WebSocketChannel ch, Throwable error) {
-            log.info("tunnel {} agent {}: socket error: {}", tunnel.tokenId(), remote, error.toString());
-            super.onError(ch, error);
-            closed("socket error");
+        public void onClosed(String why) {
+            closed(why);
         }
     }
 }
