@@ -12,6 +12,7 @@
 #   DURATION=10s     wrk duration of each measurement
 #   WARMUP=5s        wrk warm-up through the tunnel before measuring (JIT), 0 to skip
 #   DIRECT_ONLY=1    measure nginx alone (no tunnel)
+#   CASES="..."      subset of "1k_c1 1k_c64 1m_c8" to measure (default: all three)
 #   JAVA_OPTS=...    JVM options for srv and cli
 #   WSTUNNEL_OPTS=.. extra options for both srv and cli (default: none, i.e. default settings,
 #                    including INFO logging of every request), e.g. "-log-level warn"
@@ -24,6 +25,7 @@ set -euo pipefail
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-5s}"
 DIRECT_ONLY="${DIRECT_ONLY:-0}"
+CASES="${CASES:-1k_c1 1k_c64 1m_c8}"
 root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/wstunnel-app/target/wstunnel.jar"
 
@@ -170,6 +172,7 @@ declare -A R
 measure() { # measure <key> <url> <connections> [extra wrk args...]
   local key=$1 url=$2 conns=$3
   shift 3
+  [[ " $CASES " == *" ${key#*_} "* ]] || return 0
   local threads=2
   [ "$conns" -lt 2 ] && threads=1
   local out
@@ -212,6 +215,7 @@ printf '| %-26s | %-34s | %-34s | %-13s |\n' "measurement" "direct (nginx)" "thr
 printf '|%s|%s|%s|%s|\n' "----------------------------" "------------------------------------" "------------------------------------" "---------------"
 row() { # row <label> <size_conns> <metric: rps|mibps>
   local label=$1 k=$2 metric=$3 d t dv tv rt
+  [[ " $CASES " == *" $k "* ]] || return 0
   if [ "$metric" = rps ]; then
     d="$(field direct_$k rps) req/s, p50 $(field direct_$k p50) ms, p99 $(field direct_$k p99) ms"
   else

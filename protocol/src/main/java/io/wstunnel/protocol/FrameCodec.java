@@ -116,6 +116,26 @@ public final class FrameCodec {
         return b.flip();
     }
 
+    /**
+     * A DATA frame built around {@code payload} without copying it: the header is written into the
+     * {@link #HEADER_SIZE} bytes just before the payload's position, which the caller reserved for it.
+     * The returned buffer shares {@code payload}'s bytes; {@code payload} is left fully consumed.
+     */
+    public static ByteBuffer encodeDataInPlace(int streamId, ByteBuffer payload, boolean endStream) {
+        if (payload.position() < HEADER_SIZE || payload.isReadOnly()) {
+            throw new IllegalArgumentException("no room for the frame header before the payload");
+        }
+        if (streamId <= 0) {
+            throw new IllegalArgumentException("DATA must not use stream 0: " + streamId);
+        }
+        int start = payload.position() - HEADER_SIZE;
+        ByteBuffer frame = payload.duplicate().position(start);
+        frame.put((byte) FrameType.DATA.code()).put((byte) flags(endStream)).putInt(streamId);
+        frame.position(start);
+        payload.position(payload.limit());
+        return frame;
+    }
+
     private static ByteBuffer header(FrameType type, int flags, int streamId, int payloadSize) {
         if (streamId < 0) {
             throw new IllegalArgumentException("stream id out of range: " + streamId);

@@ -66,6 +66,8 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
                         .setIoThreadCount(Math.min(2, Runtime.getRuntime().availableProcessors()))
                         .setSoTimeout(Timeout.DISABLED)
                         .build())
+                // 64 KiB reads: a bulk response crosses the tunnel in a few large DATA frames, not many 8 KiB ones
+                .setHttp1Config(org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(64 * 1024).build())
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setRedirectsEnabled(false)
                         .setContentCompressionEnabled(false)

@@ -1,6 +1,7 @@
 package io.wstunnel.cli.local;
 
 import io.wstunnel.cli.tunnel.ExchangeStream;
+import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
@@ -105,8 +106,9 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
         if (n == 0) {
             return;
         }
-        ByteBuffer copy = ByteBuffer.allocate(n);
-        copy.put(src).flip();
+        // room for the DATA header in front: TunnelStream.data then frames the bytes without a copy
+        ByteBuffer copy = ByteBuffer.allocate(FrameCodec.HEADER_SIZE + n).position(FrameCodec.HEADER_SIZE);
+        copy.put(src).position(FrameCodec.HEADER_SIZE);
         synchronized (this) {
             pending.add(copy);
             pendingBytes += n;
@@ -147,8 +149,11 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
                 }
                 ByteBuffer b = pending.peek();
                 int n = Math.min(b.remaining(), credit);
-                ByteBuffer part = b.slice();
-                part.limit(n);
+                // A whole, untouched chunk keeps its spare header room (see consume) and is framed in
+                // place; a part must not expose room that holds bytes of a frame still queued.
+                boolean whole = n == b.remaining() && b.position() == FrameCodec.HEADER_SIZE;
+                ByteBuffer part = whole ? b.duplicate() : b.slice();
+                part.limit(whole ? b.limit() : n);
                 b.position(b.position() + n);
                 if (!b.hasRemaining()) {
                     pending.poll();

@@ -102,7 +102,10 @@ public final class TunnelStream implements ExchangeStream {
     }
 
     /**
-     * Sends body bytes, split into frames of at most the server's MAX_FRAME_PAYLOAD.
+     * Sends body bytes, split into frames of at most the server's MAX_FRAME_PAYLOAD. When at least
+     * {@link FrameCodec#HEADER_SIZE} bytes precede {@code chunk}'s position and it fits one frame,
+     * the frame header is written there and the bytes are sent without a copy (the bytes before the
+     * position are overwritten: they must be spare).
      *
      * @throws IllegalStateException if {@code chunk} exceeds the window (a caller bug)
      */
@@ -113,7 +116,10 @@ public final class TunnelStream implements ExchangeStream {
                 return;
             }
             sendWindow.consume(chunk.remaining());
-            do {
+            if (chunk.remaining() <= peerMaxFrame && chunk.position() >= FrameCodec.HEADER_SIZE && !chunk.isReadOnly()) {
+                // the producer left room for the header before the bytes (ResponseRelay does): no copy
+                writer.enqueue(FrameCodec.encodeDataInPlace(id, chunk, endStream));
+            } else do {
                 int n = Math.min(chunk.remaining(), peerMaxFrame);
                 ByteBuffer part = chunk.slice();
                 part.limit(n);
