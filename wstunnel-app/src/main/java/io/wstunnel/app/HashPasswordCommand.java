@@ -1,6 +1,7 @@
 package io.wstunnel.app;
 
 import io.wstunnel.srv.ServerConfig;
+import io.wstunnel.srv.auth.BcryptHash;
 import io.wstunnel.srv.auth.PasswordHash;
 import java.io.ByteArrayOutputStream;
 import java.io.Console;
@@ -19,12 +20,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code wstunnel hash-password}: reads a password (prompting twice without echo on a terminal, else
- * the first line of standard input) and prints its PBKDF2 hash, or a whole {@code -passwords-file}
- * line with {@code -token}.
+ * the first line of standard input) and prints its PBKDF2 (or, with {@code -bcrypt}, bcrypt) hash, or a
+ * whole {@code -passwords-file} line with {@code -token}.
  */
 @Command(name = "hash-password", sortOptions = false,
-        description = "Print a PBKDF2 hash of a password for -passwords-file (the password is read from the "
-                + "terminal without echo, or from the first line of standard input).")
+        description = "Print a PBKDF2 (or bcrypt) hash of a password for -passwords-file (the password is read from "
+                + "the terminal without echo, or from the first line of standard input).")
 public final class HashPasswordCommand implements Callable<Integer> {
     private static final int MAX_PASSWORD_BYTES = 4096;
 
@@ -39,11 +40,29 @@ public final class HashPasswordCommand implements Callable<Integer> {
             description = "PBKDF2-HMAC-SHA256 iterations (default: ${DEFAULT-VALUE}).")
     int iterations;
 
+    @Option(names = {"-bcrypt", "--bcrypt"},
+            description = "Print a bcrypt ($2b$) hash instead (passwords of at most 72 bytes).")
+    boolean bcrypt;
+
+    @Option(names = {"-cost", "--cost"}, paramLabel = "N", defaultValue = "12",
+            description = "bcrypt cost, 4..31 (default: ${DEFAULT-VALUE}; each step doubles the time of a check).")
+    int cost;
+
     @Mixin
     HelpOption help;
 
     @Override
     public Integer call() throws IOException {
+        var parsed = spec.commandLine().getParseResult();
+        if (bcrypt && parsed.hasMatchedOption("-iterations")) {
+            throw new UsageException("-iterations is for PBKDF2; with -bcrypt use -cost");
+        }
+        if (!bcrypt && parsed.hasMatchedOption("-cost")) {
+            throw new UsageException("-cost needs -bcrypt");
+        }
+        if (cost < BcryptHash.MIN_COST || cost > BcryptHash.MAX_COST) {
+            throw new UsageException("-cost must be " + BcryptHash.MIN_COST + ".." + BcryptHash.MAX_COST + ", got " + cost);
+        }
         if (iterations < PasswordHash.MIN_ITERATIONS || iterations > PasswordHash.MAX_ITERATIONS) {
             throw new UsageException("-iterations must be " + PasswordHash.MIN_ITERATIONS + ".."
                     + PasswordHash.MAX_ITERATIONS + ", got " + iterations);
@@ -61,7 +80,16 @@ public final class HashPasswordCommand implements Callable<Integer> {
             if (password.length == 0) {
                 throw new UsageException("empty password");
             }
-            String hash = PasswordHash.create(password, iterations).toString();
+            String hash;
+            if (bcrypt) {
+                try {
+                    hash = BcryptHash.create(password, cost).toString();
+                } catch (IllegalArgumentException e) {
+                    throw new UsageException(e.getMessage()); // too long for bcrypt, or a NUL in it
+                }
+            } else {
+                hash = PasswordHash.create(password, iterations).toString();
+            }
             spec.commandLine().getOut().println(token == null ? hash : token + ":" + hash);
             spec.commandLine().getOut().flush();
             return Main.EXIT_OK;

@@ -2,6 +2,8 @@ package io.wstunnel.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wstunnel.srv.auth.BcryptHash;
+import io.wstunnel.srv.auth.HashedPassword;
 import io.wstunnel.srv.auth.PasswordHash;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
@@ -55,9 +57,27 @@ class HashPasswordCommandTest {
     }
 
     @Test
+    void bcryptOnRequest() {
+        Cmd.Result r = run("pässword one\n", "-bcrypt", "-cost", "5", "-token", "my-agent-token-0123456");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        String line = r.out().strip();
+        assertThat(line).matches("my-agent-token-0123456:\\$2b\\$05\\$[./A-Za-z0-9]{53}");
+        HashedPassword h = HashedPassword.parse(line.substring(23));
+        assertThat(h.matches("pässword one".getBytes(StandardCharsets.UTF_8))).isTrue();
+        assertThat(h.matches("pässword two".getBytes(StandardCharsets.UTF_8))).isFalse();
+        assertThat(((BcryptHash) h).cost()).isEqualTo(5);
+        Cmd.Result d = run("pw\n", "--bcrypt");
+        assertThat(d.exitCode()).as(d.err()).isZero();
+        assertThat(d.out()).as("default cost").startsWith("$2b$12$");
+    }
+
+    @Test
     void badInputIsAOneLineUsageError() {
         for (Cmd.Result r : new Cmd.Result[] {run("\n"), run(""), run("pw\n", "-token", "short"),
-                run("pw\n", "-iterations", "10"), run("pw\n", "-token", "has:colon-0123456789")}) {
+                run("pw\n", "-iterations", "10"), run("pw\n", "-token", "has:colon-0123456789"),
+                run("pw\n", "-bcrypt", "-cost", "3"), run("pw\n", "-bcrypt", "-cost", "32"),
+                run("pw\n", "-cost", "10"), run("pw\n", "-bcrypt", "-iterations", "10000"),
+                run("x".repeat(73) + "\n", "-bcrypt", "-cost", "4")}) {
             assertThat(r.exitCode()).isEqualTo(2);
             assertThat(r.err()).startsWith("wstunnel hash-password: ").hasLineCount(1);
             assertThat(r.out()).isEmpty();

@@ -112,6 +112,9 @@ class SrvTlsOptionsTest {
         oneLineError("line 2: token", "srv", "-passwords-file", bad.toString());
         Path notHash = Files.writeString(dir.resolve("plain-passwords"), "long-enough-token-0123:secret\n");
         oneLineError("pbkdf2-sha256", "srv", "-passwords-file", notHash.toString());
+        Path badBcrypt = Files.writeString(dir.resolve("bcrypt-passwords"),
+                "long-enough-token-0123:$2b$40$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW\n");
+        oneLineError("line 1: bcrypt cost must be 4..31", "srv", "-passwords-file", badBcrypt.toString());
         Path good = Files.writeString(dir.resolve("passwords"), "long-enough-token-0123:"
                 + PasswordHash.create("pw".toCharArray(), 10_000) + "\n");
         assertThat(config("srv", "-passwords-file", good.toString()).passwordsFile()).isEqualTo(good.toString());

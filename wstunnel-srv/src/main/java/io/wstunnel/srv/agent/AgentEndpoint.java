@@ -105,7 +105,7 @@ public final class AgentEndpoint implements HttpHandler {
         }
         io.wstunnel.srv.auth.Credential credential = auth.credential(token);
         if (credential != null && credential.expensive() && exchange.isInIoThread()) {
-            exchange.dispatch(this); // PBKDF2 takes CPU time: not on the I/O thread; the checks above run again
+            exchange.dispatch(this); // PBKDF2 / bcrypt take CPU time: not on the I/O thread; the checks above run again
             return;
         }
         String authError = PasswordCheck.check(credential, token,

@@ -5,10 +5,10 @@ import java.security.MessageDigest;
 
 /** What an agent's password is checked against: a plain password ({@code -passwords}) or a hash. */
 public interface Credential {
-    /** Constant-time (for the plain form) or PBKDF2 (for the hashed form) check. */
+    /** Constant-time (for the plain form) or PBKDF2 / bcrypt (for the hashed forms) check. */
     boolean matches(byte[] passwordUtf8);
 
-    /** True when checking costs real CPU (a key derivation): run it off the I/O thread. */
+    /** True when checking costs real CPU (PBKDF2, bcrypt): run it off the I/O thread. */
     boolean expensive();
 
     static Credential plain(String password) {
@@ -33,9 +33,9 @@ public interface Credential {
 
     /**
      * A hashed password. Passwords that matched recently are remembered as a keyed SHA-256 (random
-     * per-credential key, in memory only), so an agent's reconnects do not pay a PBKDF2 each.
+     * per-credential key, in memory only), so an agent's reconnects do not pay a PBKDF2 or bcrypt each.
      */
-    static Credential hashed(PasswordHash hash) {
+    static Credential hashed(HashedPassword hash) {
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
         java.util.concurrent.atomic.AtomicReference<java.util.List<byte[]>> recent =
@@ -69,7 +69,7 @@ public interface Credential {
 
             @Override
             public String toString() {
-                return "pbkdf2-sha256";
+                return hash.algorithm();
             }
         };
     }

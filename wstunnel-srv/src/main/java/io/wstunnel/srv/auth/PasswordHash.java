@@ -15,7 +15,7 @@ import javax.crypto.spec.PBEKeySpec;
  * A PBKDF2-HMAC-SHA256 password hash written {@code pbkdf2-sha256$<iterations>$<salt>$<hash>}, salt
  * and hash in standard base64 without padding (the passlib/Django-like layout; JDK crypto only).
  */
-public final class PasswordHash {
+public final class PasswordHash implements HashedPassword {
     public static final String PREFIX = "pbkdf2-sha256$";
     /** OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
     public static final int DEFAULT_ITERATIONS = 600_000;
@@ -51,9 +51,6 @@ public final class PasswordHash {
      */
     public static PasswordHash parse(String text) {
         String s = text.trim();
-        if (s.startsWith("$2a$") || s.startsWith("$2b$") || s.startsWith("$2y$")) {
-            throw new IllegalArgumentException("bcrypt hashes are not supported; make a PBKDF2 one with 'wstunnel hash-password'");
-        }
         if (!s.startsWith(PREFIX)) {
             throw new IllegalArgumentException("not a pbkdf2-sha256$<iterations>$<salt>$<hash> hash");
         }
@@ -85,6 +82,7 @@ public final class PasswordHash {
     }
 
     /** Constant-time comparison of the derived key with the stored one. */
+    @Override
     public boolean matches(byte[] passwordUtf8) {
         if (passwordUtf8.length == 0) {
             return false; // never hashed (hash-password refuses empty passwords)
@@ -100,6 +98,11 @@ public final class PasswordHash {
                 Arrays.fill(chars.array(), '\0');
             }
         }
+    }
+
+    @Override
+    public String algorithm() {
+        return "pbkdf2-sha256";
     }
 
     public int iterations() {

@@ -101,9 +101,9 @@ public final class PasswordStore {
         return true;
     }
 
-    private void install(byte[] digest, Map<String, PasswordHash> hashed) {
+    private void install(byte[] digest, Map<String, HashedPassword> hashed) {
         Map<String, Credential> merged = new HashMap<>(plain);
-        for (Map.Entry<String, PasswordHash> e : hashed.entrySet()) {
+        for (Map.Entry<String, HashedPassword> e : hashed.entrySet()) {
             if (merged.containsKey(e.getKey())) {
                 throw new IllegalArgumentException("-passwords-file " + file + ": token " + PasswordsFile.cut(e.getKey())
                         + " is also in -passwords");

@@ -10,8 +10,8 @@ import java.util.Map;
 
 /**
  * A {@code -passwords-file}: one {@code token:hash} per line, hashes as written by
- * {@code wstunnel hash-password} ({@link PasswordHash}); blank lines and lines starting with
- * {@code #} are ignored. The token ends at the first {@code :} and has at least 16 characters.
+ * {@code wstunnel hash-password} ({@link PasswordHash}) or bcrypt ones ({@link BcryptHash}); blank
+ * lines and lines starting with {@code #} are ignored. The token ends at the first {@code :} and has at least 16 characters.
  */
 public final class PasswordsFile {
     public static final int MIN_TOKEN_LENGTH = 16;
@@ -22,7 +22,7 @@ public final class PasswordsFile {
     /**
      * @throws IllegalArgumentException one line naming the file and line, never a whole token
      */
-    public static Map<String, PasswordHash> read(Path file) {
+    public static Map<String, HashedPassword> read(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8);
@@ -34,8 +34,8 @@ public final class PasswordsFile {
         return parse(file.toString(), text);
     }
 
-    static Map<String, PasswordHash> parse(String name, String text) {
-        Map<String, PasswordHash> entries = new LinkedHashMap<>();
+    static Map<String, HashedPassword> parse(String name, String text) {
+        Map<String, HashedPassword> entries = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
             String line = lines[i].strip();
@@ -52,9 +52,9 @@ public final class PasswordsFile {
                 throw new IllegalArgumentException(where + "token " + cut(token) + " is too short (must be "
                         + MIN_TOKEN_LENGTH + " chars)");
             }
-            PasswordHash hash;
+            HashedPassword hash;
             try {
-                hash = PasswordHash.parse(line.substring(colon + 1));
+                hash = HashedPassword.parse(line.substring(colon + 1));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + e.getMessage());
             }

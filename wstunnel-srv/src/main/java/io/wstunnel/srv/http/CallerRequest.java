@@ -111,7 +111,12 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /**
      * A chunked body is only parsed as it is read: read its first bytes before anything is sent to the
-     * agent, so that a malformed or absurd first chunk header is answered 400 and never forwarded.
+     * agent, so that a request with a malformed or absurd first chunk header is never forwarded.
+     *
+     * <p>The caller gets no 400 for it: Undertow's {@code ChunkedStreamSourceConduit.read} catches the
+     * decoder's exception, closes the whole connection ({@code IoUtils.safeClose(exchange.getConnection())})
+     * and only then rethrows, so the 400 below is what the request log and the rejects counter record,
+     * not what reaches the socket. The same holds for a bad chunk later in the body (see pumpRequest).
      */
     private void prefetchChunked() {
         if (state != State.QUEUED || stream != null) {
@@ -268,6 +273,8 @@ public final class CallerRequest extends OwnedCallerStream {
                 stream.sendData(readBuffer, false);
             }
         } catch (IOException e) {
+            // Also a malformed chunk: Undertow has already closed the connection, so no 400 can be sent;
+            // the agent gets a RESET and never an end of stream.
             callerGone("request body: " + e.getMessage());
         }
     }

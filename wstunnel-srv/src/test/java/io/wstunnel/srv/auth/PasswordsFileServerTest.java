@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PasswordsFileServerTest {
     static final String HASHED = "hashed-token-0123456789";
     static final String PLAIN = "plain-token-0123456789";
+    static final String BCRYPT = "bcrypt-token-0123456789";
 
     @TempDir
     Path dir;
@@ -87,5 +88,50 @@ class PasswordsFileServerTest {
         assertThat(handshake(HASHED, "first")).isEqualTo("401 Invalid token or password");
         assertThat(handshake(HASHED, "second")).startsWith("101");
         assertThat(handshake(PLAIN, "plainpw")).as("-passwords unaffected").startsWith("101");
+    }
+
+    @Test
+    void bcryptHashedPasswordsAreChecked() throws Exception {
+        // One hash made by the library, one published vector (Openwall's "U*U", written $2y$).
+        Path file = Files.writeString(dir.resolve("passwords"), HASHED + ":" + BcryptHash.create("first".toCharArray(), 6)
+                + "\n" + BCRYPT + ":$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW\n");
+        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0).passwordsFile(file.toString()).build());
+        assertThat(handshake(HASHED, "first")).startsWith("101");
+        assertThat(handshake(HASHED, "first")).as("remembered").startsWith("101");
+        assertThat(handshake(HASHED, "First")).isEqualTo("401 Invalid token or password");
+        assertThat(handshake(HASHED, null)).isEqualTo("401 Authorization required for this token");
+        assertThat(handshake(BCRYPT, "U*U")).startsWith("101");
+        assertThat(handshake(BCRYPT, "U*U*")).isEqualTo("401 Invalid token or password");
+        assertThat(handshake(BCRYPT, "")).isEqualTo("401 Invalid token or password");
+    }
+
+    /** A bcrypt check (cost 14: about a second) runs on a worker thread, never on an XNIO I/O thread. */
+    @Test
+    void bcryptChecksRunOffTheIoThreads() throws Exception {
+        Path file = Files.writeString(dir.resolve("passwords"), BCRYPT + ":" + BcryptHash.create("pw".toCharArray(), 14) + "\n");
+        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0).passwordsFile(file.toString()).build());
+        java.util.concurrent.CompletableFuture<String> refused = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return handshake(BCRYPT, "wrong");
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        java.util.Set<String> hashing = new java.util.TreeSet<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (hashing.isEmpty() && !refused.isDone() && System.nanoTime() < deadline) {
+            for (java.util.Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+                for (StackTraceElement f : e.getValue()) {
+                    if (f.getClassName().startsWith("at.favre.lib.crypto.bcrypt.")) {
+                        hashing.add(e.getKey().getName());
+                        break;
+                    }
+                }
+            }
+            Thread.sleep(5);
+        }
+        assertThat(refused.get(15, TimeUnit.SECONDS)).isEqualTo("401 Invalid token or password");
+        assertThat(hashing).as("threads seen hashing").isNotEmpty().allSatisfy(name ->
+                assertThat(name).doesNotContain("I/O").contains("task"));
     }
 }

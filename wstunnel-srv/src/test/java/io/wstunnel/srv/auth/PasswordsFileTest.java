@@ -27,11 +27,31 @@ class PasswordsFileTest {
 
     @Test
     void linesCommentsAndBlanks() {
-        Map<String, PasswordHash> m = PasswordsFile.parse("f", "# agents\n\n" + T1 + ":" + hash("one") + "\r\n  # x\n"
+        Map<String, HashedPassword> m = PasswordsFile.parse("f", "# agents\n\n" + T1 + ":" + hash("one") + "\r\n  # x\n"
                 + T2 + ":" + hash("two") + "\n");
         assertThat(m).containsOnlyKeys(T1, T2);
         assertThat(m.get(T1).matches(utf8("one"))).isTrue();
         assertThat(m.get(T2).matches(utf8("one"))).isFalse();
+    }
+
+    @Test
+    void bcryptAndPbkdf2LinesMix() {
+        Map<String, HashedPassword> m = PasswordsFile.parse("f", T1 + ":" + hash("one") + "\n"
+                + T2 + ":$2y$05$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOeW\n");
+        assertThat(m.get(T1).algorithm()).isEqualTo("pbkdf2-sha256");
+        assertThat(m.get(T2).algorithm()).isEqualTo("bcrypt");
+        assertThat(m.get(T2).matches(utf8("U*U"))).isTrue();
+        assertThat(m.get(T2).matches(utf8("one"))).isFalse();
+    }
+
+    @Test
+    void aMalformedBcryptLineIsNamed() {
+        String bad = "$2b$10$CCCCCCCCCCCCCCCCCCCCC.E5YPO9kmyuRGyh0XouQYb4YMJKvyOe"; // one character short
+        assertThatThrownBy(() -> PasswordsFile.parse("pw.txt", "# ok\n" + T1 + ":" + hash("one") + "\n" + T2 + ":" + bad + "\n"))
+                .hasMessageStartingWith("-passwords-file pw.txt line 3: bcrypt hash must be")
+                .hasMessageNotContaining("CCCC").hasMessageNotContaining(T2);
+        assertThatThrownBy(() -> PasswordsFile.parse("pw.txt", T1 + ":" + bad.replace("$10$", "$40$") + "C\n"))
+                .hasMessage("-passwords-file pw.txt line 1: bcrypt cost must be 4..31, got 40");
     }
 
     @Test

@@ -91,9 +91,9 @@ class HostileInputTest {
                         + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, false),
                 new CallerRow("caller", "Transfer-Encoding in HTTP/1.0", "POST PATH HTTP/1.0\r\nHost: x\r\n" + T
                         + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
-                new CallerRow("caller", "absurd chunk size", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                new CallerRow("caller", "absurd chunk size in the first chunk", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
                         + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n", CLOSED, false),
-                new CallerRow("caller", "chunk size not hex", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
+                new CallerRow("caller", "non-hex chunk size in the first chunk", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
                         + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", CLOSED, false),
                 new CallerRow("caller", "head over -max-header-bytes", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
                         + "X-Big: " + "a".repeat(3000) + "\r\n\r\n", 431, false),
@@ -124,6 +124,46 @@ class HostileInputTest {
         if (row.what().startsWith("obs-fold")) {
             Frame.Open o = forwarded.stream().filter(f -> f.head().target().startsWith(path)).findFirst().orElseThrow();
             assertThat(o.head().headers().first("X-A")).isEqualTo("one two");
+        }
+    }
+
+    static final String TOKEN_C = "limits-token-cccccccccccc";
+
+    /**
+     * A malformed chunk after a good one, while the request is already streaming to an agent that has
+     * not answered yet: the agent gets the head and the good chunk, then a RESET (CANCEL), never an end
+     * of stream. The caller's connection is closed without a response: Undertow's chunk decoder closes
+     * the connection itself before it throws (see README, "Bad inputs and what they get").
+     */
+    @ParameterizedTest(name = "caller: malformed chunk later in a streamed body ({0}) -> RESET at the agent, closed")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fffffffffffffffffff", "zz"})
+    void malformedChunkLaterInAStreamedBody(String badSize) throws Exception {
+        try (WsAgent agent = WsAgent.connect(server.port(), TOKEN_C, Settings.DEFAULT);
+             java.net.Socket caller = new java.net.Socket("127.0.0.1", server.port())) {
+            caller.setSoTimeout(10_000);
+            java.io.OutputStream out = caller.getOutputStream();
+            out.write(("POST /streamed HTTP/1.1\r\nHost: x\r\nX-Token: " + TOKEN_C + "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "5\r\nhello\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Frame.Open open = agent.next(Frame.Open.class);
+            StringBuilder body = new StringBuilder();
+            while (body.length() < 5) {
+                Frame.Data d = agent.next(Frame.Data.class);
+                assertThat(d.endStream()).as("end of stream before the bad chunk").isFalse();
+                body.append(StandardCharsets.ISO_8859_1.decode(d.payload()));
+            }
+            assertThat(body).hasToString("hello");
+            out.write((badSize + "\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Frame f;
+            do {
+                f = agent.next();
+                assertThat(f instanceof Frame.Data d && d.endStream()).as("complete-looking request").isFalse();
+            } while (!(f instanceof Frame.Reset));
+            Frame.Reset reset = (Frame.Reset) f;
+            assertThat(reset.streamId()).isEqualTo(open.streamId());
+            assertThat(reset.code()).isEqualTo(ErrorCode.CANCEL);
+            assertThat(Support.read(caller.getInputStream()).status()).as("no response, connection closed").isEqualTo(CLOSED);
         }
     }
 
