@@ -21,9 +21,24 @@ public sealed interface Frame {
         @Override public FrameType type() { return FrameType.OPEN; }
     }
 
-    /** The response head. endStream: no body follows. */
-    record Reply(int streamId, ResponseHead head, boolean endStream) implements Frame {
+    /**
+     * The response head, optionally with the first body bytes ({@code body} non-empty: the BODY flag).
+     * endStream: no body follows (beyond {@code body}).
+     */
+    record Reply(int streamId, ResponseHead head, boolean endStream, ByteBuffer body) implements Frame {
+        private static final ByteBuffer NONE = ByteBuffer.allocate(0).asReadOnlyBuffer();
+
+        public Reply(int streamId, ResponseHead head, boolean endStream) {
+            this(streamId, head, endStream, NONE);
+        }
+
+        public Reply {
+            body = body == null ? NONE : body;
+        }
+
         @Override public FrameType type() { return FrameType.REPLY; }
+
+        public boolean hasBody() { return body.hasRemaining(); }
     }
 
     /** Body bytes; counts against the stream's flow-control window. */

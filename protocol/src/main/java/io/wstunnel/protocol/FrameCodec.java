@@ -23,6 +23,8 @@ import java.util.Objects;
 public final class FrameCodec {
     public static final int HEADER_SIZE = 6;
     public static final int FLAG_END_STREAM = 0x1;
+    /** On REPLY only, toward a peer that announced REPLY_BODY: the payload ends with body bytes. */
+    public static final int FLAG_BODY = 0x2;
     /** Stream ids are 31-bit: the top bit is reserved and must be zero. */
     public static final int MAX_STREAM_ID = Integer.MAX_VALUE;
     /** Largest payload of a HELLO, WINDOW_UPDATE, RESET or GOAWAY frame. */
@@ -72,11 +74,14 @@ public final class FrameCodec {
             }
             byte[] reason = utf8(r.head().reason());
             byte[][] hs = headerBytes(r.head().headers());
-            ByteBuffer b = header(FrameType.REPLY, flags(r.endStream()), r.streamId(),
-                    payloadSize(2L + 2 + reason.length + 2 + size(hs)));
+            ByteBuffer body = r.body().duplicate();
+            int flags = flags(r.endStream()) | (body.hasRemaining() ? FLAG_BODY : 0);
+            ByteBuffer b = header(FrameType.REPLY, flags, r.streamId(),
+                    payloadSize(2L + 2 + reason.length + 2 + size(hs) + body.remaining()));
             b.putShort((short) status);
             putString(b, reason);
             putHeaders(b, hs);
+            b.put(body);
             return b.flip();
         }
         if (frame instanceof Frame.Reset r) {
@@ -98,11 +103,15 @@ public final class FrameCodec {
             return b.flip();
         }
         Frame.Hello h = (Frame.Hello) frame;
-        ByteBuffer b = header(FrameType.HELLO, 0, 0, 4 * 6);
+        boolean replyBody = h.settings().replyBody();
+        ByteBuffer b = header(FrameType.HELLO, 0, 0, (replyBody ? 5 : 4) * 6);
         setting(b, Settings.ID_INITIAL_WINDOW, h.settings().initialWindow());
         setting(b, Settings.ID_MAX_CONCURRENT_STREAMS, h.settings().maxConcurrentStreams());
         setting(b, Settings.ID_MAX_FRAME_PAYLOAD, h.settings().maxFramePayload());
         setting(b, Settings.ID_MAX_HEAD_SIZE, h.settings().maxHeadSize());
+        if (replyBody) {
+            setting(b, Settings.ID_REPLY_BODY, 1); // absent means 0: older peers see the same four settings
+        }
         return b.flip();
     }
 
@@ -263,7 +272,12 @@ public final class FrameCodec {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
                     type + (connectionFrame ? " must use stream 0" : " must not use stream 0"));
         }
-        if ((flags & ~FLAG_END_STREAM) != 0 || (flags != 0 && !carriesEndStream(type))) {
+        if ((flags & FLAG_BODY) != 0 && type == FrameType.REPLY && !limits.replyBody()) {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
+                    "REPLY with the BODY flag, but REPLY_BODY was not announced");
+        }
+        int known = type == FrameType.REPLY ? FLAG_END_STREAM | FLAG_BODY : FLAG_END_STREAM;
+        if ((flags & ~known) != 0 || (flags != 0 && !carriesEndStream(type))) {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
                     "unknown flags 0x" + Integer.toHexString(flags) + " on " + type);
         }
@@ -298,7 +312,7 @@ public final class FrameCodec {
             f = switch (type) {
                 case HELLO -> new Frame.Hello(decodeSettings(p));
                 case OPEN -> decodeOpen(p, streamId, end);
-                case REPLY -> decodeReply(p, streamId, end);
+                case REPLY -> decodeReply(p, streamId, end, (flags & FLAG_BODY) != 0);
                 case WINDOW_UPDATE -> {
                     int inc = p.getInt();
                     if (inc <= 0) {
@@ -348,6 +362,7 @@ public final class FrameCodec {
         int streams = d.maxConcurrentStreams();
         int frame = d.maxFramePayload();
         int head = d.maxHeadSize();
+        boolean replyBody = d.replyBody();
         while (p.hasRemaining()) {
             int id = p.getShort() & 0xFFFF;
             int value = p.getInt();
@@ -359,10 +374,11 @@ public final class FrameCodec {
                         Settings.MIN_FRAME_PAYLOAD, Settings.MAX_FRAME_PAYLOAD);
                 case Settings.ID_MAX_HEAD_SIZE -> head = checkSetting("MAX_HEAD_SIZE", value,
                         Settings.MIN_HEAD_SIZE, Settings.MAX_FRAME_PAYLOAD);
+                case Settings.ID_REPLY_BODY -> replyBody = checkSetting("REPLY_BODY", value, 0, 1) == 1;
                 default -> { /* unknown settings are ignored */ }
             }
         }
-        return new Settings(window, streams, frame, head);
+        return new Settings(window, streams, frame, head, replyBody);
     }
 
     private static int checkSetting(String name, int value, int min, int max) {
@@ -387,10 +403,16 @@ public final class FrameCodec {
         return new Frame.Open(streamId, kind, new RequestHead(method, target, authority, scheme, headers), end);
     }
 
-    private static Frame decodeReply(ByteBuffer p, int streamId, boolean end) {
+    private static Frame decodeReply(ByteBuffer p, int streamId, boolean end, boolean withBody) {
         int status = p.getShort() & 0xFFFF; // range checked by decode() once the whole frame parsed
         String reason = string(p);
-        return new Frame.Reply(streamId, new ResponseHead(status, reason, headers(p)), end);
+        Headers headers = headers(p);
+        ByteBuffer body = null;
+        if (withBody) {
+            body = p.slice().asReadOnlyBuffer(); // the rest of the payload
+            p.position(p.limit());
+        }
+        return new Frame.Reply(streamId, new ResponseHead(status, reason, headers), end, body);
     }
 
     private static Headers headers(ByteBuffer p) {

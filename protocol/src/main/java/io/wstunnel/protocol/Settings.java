@@ -7,12 +7,15 @@ package io.wstunnel.protocol;
  * @param maxConcurrentStreams streams the other side may have open toward this peer at once
  * @param maxFramePayload     largest DATA payload this peer accepts
  * @param maxHeadSize         largest encoded OPEN/REPLY payload this peer accepts
+ * @param replyBody           this peer accepts REPLY frames carrying the first body bytes (BODY flag)
  */
-public record Settings(int initialWindow, int maxConcurrentStreams, int maxFramePayload, int maxHeadSize) {
+public record Settings(int initialWindow, int maxConcurrentStreams, int maxFramePayload, int maxHeadSize,
+                       boolean replyBody) {
     public static final int ID_INITIAL_WINDOW = 0x1;
     public static final int ID_MAX_CONCURRENT_STREAMS = 0x2;
     public static final int ID_MAX_FRAME_PAYLOAD = 0x3;
     public static final int ID_MAX_HEAD_SIZE = 0x4;
+    public static final int ID_REPLY_BODY = 0x5;
 
     public static final int MIN_FRAME_PAYLOAD = 1024;
     public static final int MAX_FRAME_PAYLOAD = 16 * 1024 * 1024;
@@ -21,6 +24,15 @@ public record Settings(int initialWindow, int maxConcurrentStreams, int maxFrame
 
     /** Defaults: 256 KiB per-stream window, 256 streams, 64 KiB frames, 64 KiB heads. */
     public static final Settings DEFAULT = new Settings(256 * 1024, 256, 64 * 1024, 64 * 1024);
+
+    /** Settings without the REPLY_BODY capability. */
+    public Settings(int initialWindow, int maxConcurrentStreams, int maxFramePayload, int maxHeadSize) {
+        this(initialWindow, maxConcurrentStreams, maxFramePayload, maxHeadSize, false);
+    }
+
+    public Settings withReplyBody(boolean accepted) {
+        return new Settings(initialWindow, maxConcurrentStreams, maxFramePayload, maxHeadSize, accepted);
+    }
 
     public Settings {
         if (initialWindow < 1) {

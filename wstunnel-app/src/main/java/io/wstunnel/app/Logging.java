@@ -6,7 +6,6 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.OutputStreamAppender;
 import java.nio.file.Files;
@@ -59,8 +58,8 @@ public final class Logging {
 
         OutputStreamAppender<ILoggingEvent> appender;
         if (logFile == null) {
-            ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
-            console.setTarget("System.err");
+            OutputStreamAppender<ILoggingEvent> console = new OutputStreamAppender<>();
+            console.setOutputStream(new java.io.BufferedOutputStream(BatchFlushAppender.stderr(), 64 * 1024));
             appender = console;
         } else {
             FileAppender<ILoggingEvent> file = new FileAppender<>();
@@ -71,6 +70,7 @@ public final class Logging {
         appender.setName(logFile == null ? "console" : "file");
         appender.setContext(ctx);
         appender.setEncoder(encoder);
+        appender.setImmediateFlush(false); // BatchFlushAppender flushes once the queue is drained
         appender.start();
         if (!appender.isStarted()) {
             throw new UsageException("-logfile " + logFile + ": cannot open for writing");
@@ -85,7 +85,11 @@ public final class Logging {
         async.setDiscardingThreshold(0);
         async.setNeverBlock(true);
         async.setMaxFlushTime(2000);
-        async.addAppender(appender);
+        BatchFlushAppender batches = new BatchFlushAppender(appender, async);
+        batches.setName("batch-flush");
+        batches.setContext(ctx);
+        batches.start();
+        async.addAppender(batches);
         async.start();
 
         Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);

@@ -97,6 +97,7 @@ final class FakeServer implements AutoCloseable {
         Map<String, String> headers = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         exchange.getRequestHeaders().forEach((k, v) -> headers.put(k, String.join(",", v)));
         Conn c = new Conn(channel, headers, channel.getSubProtocol());
+        c.accepts = hello == null ? LIMITS : LIMITS.withReplyBody(hello.replyBody());
         channel.getReceiveSetter().set(c.receiver);
         channel.resumeReceives();
         if (hello != null) {
@@ -131,6 +132,8 @@ final class FakeServer implements AutoCloseable {
         final AtomicInteger pings = new AtomicInteger();
         final AtomicInteger pongs = new AtomicInteger();
         volatile boolean answerPings = true;
+        /** Limits frames are decoded with: what this server announced. */
+        volatile Settings accepts = LIMITS;
         volatile boolean textReceived;
         volatile int closeCode = -1;
         volatile String closeReason;
@@ -149,7 +152,7 @@ final class FakeServer implements AutoCloseable {
                     for (ByteBuffer b : data.getResource()) {
                         whole.put(b);
                     }
-                    frames.add(FrameCodec.decode(whole.flip(), LIMITS));
+                    frames.add(FrameCodec.decode(whole.flip(), accepts));
                 }
             }
 

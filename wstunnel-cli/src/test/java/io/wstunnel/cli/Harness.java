@@ -61,6 +61,9 @@ final class Harness implements AutoCloseable {
             if (f instanceof Frame.Reply r) {
                 assertThat(reply).as("second REPLY").isNull();
                 reply = r;
+                byte[] first = new byte[r.body().remaining()];
+                r.body().duplicate().get(first);
+                body.write(first, 0, first.length); // REPLY with the BODY flag (PROTOCOL.md §3.3)
                 if (r.endStream()) {
                     return new Response(r, body.toByteArray(), null);
                 }

@@ -22,6 +22,9 @@ final class FrameAgent implements AutoCloseable {
     final CompletableFuture<Integer> closed;
     private final WebSocket ws;
 
+    /** What the server announced in its HELLO. */
+    volatile Settings serverSettings;
+
     private FrameAgent(WebSocket ws, BlockingQueue<Frame> frames, CompletableFuture<Integer> closed) {
         this.ws = ws;
         this.frames = frames;
@@ -65,9 +68,10 @@ final class FrameAgent implements AutoCloseable {
         FrameAgent a = new FrameAgent(ws, q, closed);
         a.send(new Frame.Hello(mine));
         Frame hello = a.next();
-        if (!(hello instanceof Frame.Hello)) {
+        if (!(hello instanceof Frame.Hello h)) {
             throw new AssertionError("expected HELLO first, got " + hello);
         }
+        a.serverSettings = h.settings();
         return a;
     }
 

@@ -38,6 +38,12 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
     private CapacityChannel capacity;
     private long drainedUnsignalled; // bytes sent on since the last capacity update
     private FutureCallback<Void> result;
+    /** A small response's head, held until its first body bytes arrive (sent together, see pump). */
+    private ResponseHead heldHead;
+    private long heldLength;
+
+    /** Heads of responses with a Content-Length up to this are held for their body (PROTOCOL.md §3.3). */
+    static final int HOLD_LIMIT = 32 * 1024;
 
     ResponseRelay(ExchangeStream stream, HttpExchange exchange) {
         this.stream = stream;
@@ -61,6 +67,15 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
             return; // timed out or reset meanwhile
         }
         boolean noBody = entity == null;
+        long length = noBody ? -1 : entity.getContentLength();
+        if (length > 0 && length <= HOLD_LIMIT) {
+            synchronized (this) {
+                heldHead = head;
+                heldLength = length;
+                result = resultCallback;
+            }
+            return; // the body follows the head at once: pump() sends both in one frame
+        }
         stream.reply(head, noBody);
         if (noBody) {
             exchange.completed();
@@ -142,6 +157,12 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
             if (endSent) {
                 return;
             }
+            if (heldHead != null) {
+                if (!ended && (pendingBytes == 0 || pendingBytes == heldLength)) {
+                    return; // nothing yet, or complete: streamEnd comes next in the same read
+                }
+                sendHeld();
+            }
             while (!pending.isEmpty()) {
                 int credit = stream.sendCredit();
                 if (credit == 0) {
@@ -193,6 +214,34 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
             if (done != null) {
                 done.completed(null);
             }
+        }
+    }
+
+    /**
+     * Sends the held head with the body bytes pending so far (all of them, with END_STREAM, when the
+     * body has ended), or alone if the stream cannot take them in one frame. Caller holds this lock.
+     */
+    private void sendHeld() {
+        ResponseHead head = heldHead;
+        heldHead = null;
+        ByteBuffer body;
+        if (pending.size() == 1) {
+            body = pending.peek().slice();
+        } else {
+            body = ByteBuffer.allocate((int) pendingBytes);
+            for (ByteBuffer b : pending) {
+                body.put(b.duplicate());
+            }
+            body.flip();
+        }
+        int n = body.remaining();
+        if (stream.replyWithBody(head, body, ended)) {
+            pending.clear();
+            pendingBytes = 0;
+            drainedUnsignalled += n;
+            endSent = ended;
+        } else {
+            stream.reply(head, false);
         }
     }
 

@@ -20,6 +20,16 @@ public interface ExchangeStream {
     /** Sends the response head; {@code endStream}: no body follows. */
     void reply(ResponseHead head, boolean endStream);
 
+    /**
+     * Sends the head and the first body bytes in one frame if the peer takes that and they fit its
+     * limits and window; {@code endStream}: the body ends with {@code body}.
+     *
+     * @return false (nothing sent) when the caller must use {@link #reply} and {@link #data} instead
+     */
+    default boolean replyWithBody(ResponseHead head, ByteBuffer body, boolean endStream) {
+        return false;
+    }
+
     /** Bytes of body that may be passed to {@link #data} now (0: wait for a window update or {@link #whenWritable}). */
     int sendCredit();
 

@@ -407,7 +407,7 @@ public final class TunnelSession {
                 return;
             }
             stream = new TunnelStream(id, this, writer, peer.initialWindow(), peer.maxFramePayload(),
-                    peer.maxHeadSize(), config.settings().initialWindow(), o.endStream());
+                    peer.maxHeadSize(), peer.replyBody(), config.settings().initialWindow(), o.endStream());
             streams.put(id, stream);
         }
         StreamHandler handler;

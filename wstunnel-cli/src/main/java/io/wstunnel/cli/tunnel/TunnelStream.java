@@ -22,6 +22,7 @@ public final class TunnelStream implements ExchangeStream {
     private final FrameWriter writer;
     private final int peerMaxFrame;
     private final int peerMaxHead;
+    private final boolean peerReplyBody;
     private final int creditBatch;
     private final FlowWindow sendWindow;
     private final FlowWindow recvWindow;
@@ -33,9 +34,10 @@ public final class TunnelStream implements ExchangeStream {
     private int unacknowledged;
 
     TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
-            int peerMaxHead, int ourInitialWindow, boolean remoteEnded) {
+            int peerMaxHead, boolean peerReplyBody, int ourInitialWindow, boolean remoteEnded) {
         this.id = id;
         this.peerMaxHead = peerMaxHead;
+        this.peerReplyBody = peerReplyBody;
         this.session = session;
         this.writer = writer;
         this.peerMaxFrame = peerMaxFrame;
@@ -86,6 +88,35 @@ public final class TunnelStream implements ExchangeStream {
         if (closed) {
             session.streamClosed(this);
         }
+    }
+
+    @Override
+    public boolean replyWithBody(ResponseHead head, ByteBuffer body, boolean endStream) {
+        boolean closed;
+        synchronized (this) {
+            int n = body.remaining();
+            if (!peerReplyBody || reset || replySent || n > sendWindow.available() || !writer.hasRoom()) {
+                return false;
+            }
+            ByteBuffer frame;
+            try {
+                frame = FrameCodec.encode(new Frame.Reply(id, head, endStream, body));
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+            if (frame.remaining() - FrameCodec.HEADER_SIZE > peerMaxHead) {
+                return false;
+            }
+            sendWindow.consume(n);
+            replySent = true;
+            localEnded = endStream;
+            writer.enqueue(frame);
+            closed = localEnded && remoteEnded;
+        }
+        if (closed) {
+            session.streamClosed(this);
+        }
+        return true;
     }
 
     /** Bytes of DATA that may be sent now: 0 when the window is empty, the writer is full or the stream is done. */

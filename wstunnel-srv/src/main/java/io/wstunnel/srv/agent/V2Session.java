@@ -60,7 +60,7 @@ public final class V2Session implements AgentConnection {
                 10.0 * limits.agentControlFramesPerSecond());
         this.socket = socket;
         this.tunnel = tunnel;
-        this.local = local;
+        this.local = local.withReplyBody(true); // we take REPLY+BODY (PROTOCOL.md §3.3)
         this.wsTimeout = wsTimeout;
         this.maxQueuedBytes = maxQueuedBytes;
         this.remote = remote;

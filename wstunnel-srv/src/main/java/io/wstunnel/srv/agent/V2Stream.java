@@ -124,10 +124,18 @@ final class V2Stream implements AgentStream {
                 throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, id, "second REPLY");
             }
             replied = true;
+            if (r.hasBody()) {
+                recvWindow.receive(id, r.body().remaining()); // as a DATA frame right after the REPLY
+            }
             remoteEnded = r.endStream();
             done = closeIfDone();
         }
-        caller.onReply(r.head(), r.endStream());
+        if (r.hasBody()) {
+            caller.onReply(r.head(), false);
+            caller.onData(r.body(), r.endStream());
+        } else {
+            caller.onReply(r.head(), r.endStream());
+        }
         return done;
     }
 
