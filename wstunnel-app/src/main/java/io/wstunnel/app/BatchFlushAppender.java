@@ -1,6 +1,6 @@
 package io.wstunnel.app;
 
-import ch.qos.logback.classic.AsyncAppender;
+import ch.qos.logback.classic.AsyncAppender; // for the javadoc
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import ch.qos.logback.core.UnsynchronizedAppenderBase;
@@ -8,36 +8,52 @@ import java.io.IOException;
 import java.io.OutputStream;
 
 /**
- * Sits between the {@link AsyncAppender} and the real (non-flushing) output appender, on the async
- * worker thread only: it flushes the output once the async queue is empty. Under load many log lines
- * then go out in one write instead of one system call per line; when idle every line is flushed at
- * once, so nothing waits in a buffer.
+ * Sits between the {@link AsyncAppender} and the real (non-flushing) output appender. Lines are
+ * written into the output's buffer on the async worker thread; the buffer goes out when it fills,
+ * when a WARN or ERROR line is written, and otherwise at most {@link #FLUSH_EVERY_MS} later (a daemon
+ * timer). Under load many lines then cost one write instead of one system call each, and an idle
+ * log is never more than a few milliseconds behind. The flush is safe from the timer thread: the
+ * JDK's BufferedOutputStream synchronizes write and flush.
  */
 final class BatchFlushAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
-    /** Flush at least this often (bytes) even if the queue never empties. */
-    private static final int MAX_UNFLUSHED = 64 * 1024;
+    static final long FLUSH_EVERY_MS = 20;
 
     private final OutputStreamAppender<ILoggingEvent> out;
-    private final AsyncAppender queue;
-    private long unflushedEvents;
+    private final java.util.concurrent.ScheduledExecutorService timer;
+    private volatile boolean dirty;
 
-    BatchFlushAppender(OutputStreamAppender<ILoggingEvent> out, AsyncAppender queue) {
+    BatchFlushAppender(OutputStreamAppender<ILoggingEvent> out) {
         this.out = out;
-        this.queue = queue;
         out.setImmediateFlush(false);
+        this.timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "log-flush");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void start() {
+        timer.scheduleWithFixedDelay(() -> {
+            if (dirty) {
+                flush();
+            }
+        }, FLUSH_EVERY_MS, FLUSH_EVERY_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        super.start();
     }
 
     @Override
     protected void append(ILoggingEvent event) {
         out.doAppend(event);
-        unflushedEvents++;
-        if (queue.getNumberOfElementsInQueue() == 0 || unflushedEvents * 128 >= MAX_UNFLUSHED) {
+        if (event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)) {
             flush();
+        } else {
+            dirty = true;
         }
     }
 
     private void flush() {
-        unflushedEvents = 0;
+        dirty = false;
         OutputStream os = out.getOutputStream();
         if (os == null) {
             return;
@@ -51,6 +67,7 @@ final class BatchFlushAppender extends UnsynchronizedAppenderBase<ILoggingEvent>
 
     @Override
     public void stop() {
+        timer.shutdownNow();
         flush();
         out.stop();
         super.stop();

@@ -70,7 +70,7 @@ public final class Logging {
         appender.setName(logFile == null ? "console" : "file");
         appender.setContext(ctx);
         appender.setEncoder(encoder);
-        appender.setImmediateFlush(false); // BatchFlushAppender flushes once the queue is drained
+        appender.setImmediateFlush(false); // BatchFlushAppender flushes (timer, or at once for WARN+)
         appender.start();
         if (!appender.isStarted()) {
             throw new UsageException("-logfile " + logFile + ": cannot open for writing");
@@ -85,7 +85,7 @@ public final class Logging {
         async.setDiscardingThreshold(0);
         async.setNeverBlock(true);
         async.setMaxFlushTime(2000);
-        BatchFlushAppender batches = new BatchFlushAppender(appender, async);
+        BatchFlushAppender batches = new BatchFlushAppender(appender);
         batches.setName("batch-flush");
         batches.setContext(ctx);
         batches.start();
