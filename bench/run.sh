@@ -13,6 +13,8 @@
 #   WARMUP=5s        wrk warm-up through the tunnel before measuring (JIT), 0 to skip
 #   DIRECT_ONLY=1    measure nginx alone (no tunnel)
 #   CASES="..."      subset of "1k_c1 1k_c64 1m_c8" to measure (default: all three)
+#   REFERENCE=0      skip the reference relay (nginx reverse-proxying itself: the cost of one extra
+#                    HTTP hop on this machine, measured in the same run; default 1)
 #   JAVA_OPTS=...    JVM options for srv and cli
 #   WSTUNNEL_OPTS=.. extra options for both srv and cli (default: none, i.e. default settings,
 #                    including INFO logging of every request), e.g. "-log-level warn"
@@ -26,6 +28,7 @@ DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-5s}"
 DIRECT_ONLY="${DIRECT_ONLY:-0}"
 CASES="${CASES:-1k_c1 1k_c64 1m_c8}"
+REFERENCE="${REFERENCE:-1}"
 root="$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 jar="$root/wstunnel-app/target/wstunnel.jar"
 
@@ -104,6 +107,8 @@ head -c 1024 /dev/urandom > "$work/www/1k.bin"
 head -c 1048576 /dev/urandom > "$work/www/1m.bin"
 chmod 644 "$work/www/"*
 nport=$(free_port)
+pport=$(free_port)
+while [ "$pport" = "$nport" ]; do pport=$(free_port); done
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user root;"
 cat > "$work/nginx/nginx.conf" <<NGINX
@@ -127,6 +132,17 @@ http {
   server {
     listen 127.0.0.1:$nport;
     root $work/www;
+  }
+  # reference relay: nginx reverse-proxying the server above (kept-alive upstream, no buffering)
+  upstream origin { server 127.0.0.1:$nport; keepalive 64; }
+  server {
+    listen 127.0.0.1:$pport;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
   }
 }
 NGINX
@@ -194,6 +210,10 @@ log "measuring, $DURATION each"
 measure direct_1k_c1 "$direct/1k.bin" 1
 measure direct_1k_c64 "$direct/1k.bin" 64
 measure direct_1m_c8 "$direct/1m.bin" 8
+if [ "$REFERENCE" = 1 ]; then
+  measure proxy_1k_c64 "http://127.0.0.1:$pport/1k.bin" 64
+  measure proxy_1m_c8 "http://127.0.0.1:$pport/1m.bin" 8
+fi
 if [ "$DIRECT_ONLY" != 1 ]; then
   tunnel="http://127.0.0.1:$sport"
   if [ "$WARMUP" != 0 ]; then
@@ -238,6 +258,15 @@ row() { # row <label> <size_conns> <metric: rps|mibps>
 row "1 KiB GET, 1 connection" 1k_c1 rps
 row "1 KiB GET, 64 connections" 1k_c64 rps
 row "1 MiB GET, 8 connections" 1m_c8 mibps
+if [ "$REFERENCE" = 1 ]; then
+  echo
+  echo "reference relay, same run: nginx reverse-proxying the same nginx (one extra HTTP hop, no tunnel)"
+  for k in 1k_c64 1m_c8; do
+    [[ " $CASES " == *" $k "* ]] || continue
+    if [ "$k" = 1k_c64 ]; then m=rps; u="req/s"; else m=mibps; u="MiB/s"; fi
+    echo "  $k: $(field proxy_$k $m) $u, p99 $(field proxy_$k p99) ms = $(ratio "$(field proxy_$k $m)" "$(field direct_$k $m)") of direct"
+  done
+fi
 echo
 bad=0
 for k in "${!R[@]}"; do

@@ -24,12 +24,27 @@ class ProtocolExampleTest {
             new Frame.Reply(1, new ResponseHead(200, "OK", Headers.of("Content-Length", "2")), false),
             new Frame.Data(1, ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII)), true));
 
+    /** The second block of §9: the same exchange toward a server that announced REPLY_BODY. */
+    static final List<Frame> WITH_REPLY_BODY = List.of(
+            new Frame.Hello(Settings.DEFAULT.withReplyBody(true)),
+            new Frame.Reply(1, new ResponseHead(200, "OK", Headers.of("Content-Length", "2")), true,
+                    ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII))));
+
     static List<String> exampleMessagesFromDoc() throws IOException {
+        return exampleMessagesFromDoc(0);
+    }
+
+    /** The messages of the {@code block}-th code block (from 0) of §9. */
+    static List<String> exampleMessagesFromDoc(int block) throws IOException {
         Path doc = Path.of(System.getProperty("basedir", "."), "PROTOCOL.md");
         String text = Files.readString(doc, StandardCharsets.UTF_8);
         int section = text.indexOf("## 9. Example");
         assertThat(section).as("§9 in " + doc).isPositive();
         int open = text.indexOf("```\n", section);
+        for (int b = 0; b < block; b++) {
+            open = text.indexOf("```\n", text.indexOf("```", open + 4) + 3);
+            assertThat(open).as("code block %d of §9", block).isPositive();
+        }
         int close = text.indexOf("```", open + 4);
         List<String> messages = new ArrayList<>();
         StringBuilder current = null;
@@ -60,6 +75,19 @@ class ProtocolExampleTest {
             assertThat(Hex.hex(doc)).as("message %d (%s) in PROTOCOL.md §9", i + 1, f.type())
                     .isEqualTo(Hex.hex(FrameCodec.encode(f)));
             assertThat(FrameCodec.decode(ByteBuffer.wrap(doc), Settings.DEFAULT)).isEqualTo(f);
+        }
+    }
+
+    @Test
+    void replyBodyExampleBytesAreWhatTheCodecProduces() throws IOException {
+        List<String> messages = exampleMessagesFromDoc(1);
+        assertThat(messages).hasSameSizeAs(WITH_REPLY_BODY);
+        for (int i = 0; i < WITH_REPLY_BODY.size(); i++) {
+            Frame f = WITH_REPLY_BODY.get(i);
+            byte[] doc = Hex.parse(messages.get(i));
+            assertThat(Hex.hex(doc)).as("message %d (%s) of the second block of §9", i + 1, f.type())
+                    .isEqualTo(Hex.hex(FrameCodec.encode(f)));
+            assertThat(FrameCodec.decode(ByteBuffer.wrap(doc), Settings.DEFAULT.withReplyBody(true))).isEqualTo(f);
         }
     }
 
