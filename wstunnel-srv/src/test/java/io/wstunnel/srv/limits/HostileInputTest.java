@@ -110,7 +110,16 @@ class HostileInputTest {
                         + "Connection: Upgrade\r\n\r\n", 400, false),
                 new CallerRow("agent", "token shorter than 16 characters", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
                         + "Connection: Upgrade\r\nOrigin: short\r\n\r\n", 400, false),
-                new CallerRow("agent", "not an upgrade", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nOrigin: " + TOKEN_B + "\r\n\r\n", 400, false));
+                new CallerRow("agent", "not an upgrade", "GET /_tunnel HTTP/1.1\r\nHost: x\r\nOrigin: " + TOKEN_B + "\r\n\r\n", 400, false),
+                new CallerRow("agent", "wstunnel.v2 upgrade with WebSocket version 8", "GET /_tunnel HTTP/1.1\r\nHost: x\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nOrigin: " + TOKEN_B + "\r\nSec-WebSocket-Protocol: wstunnel.v2\r\n"
+                        + "Sec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n", 400, false),
+                new CallerRow("agent", "wstunnel.v2 upgrade without Sec-WebSocket-Key", "GET /_tunnel HTTP/1.1\r\nHost: x\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nOrigin: " + TOKEN_B + "\r\nSec-WebSocket-Protocol: wstunnel.v2\r\n"
+                        + "Sec-WebSocket-Version: 13\r\n\r\n", 400, false),
+                new CallerRow("agent", "wstunnel.v2 upgrade with a malformed Sec-WebSocket-Key", "GET /_tunnel HTTP/1.1\r\nHost: x\r\n"
+                        + "Upgrade: websocket\r\nConnection: Upgrade\r\nOrigin: " + TOKEN_B + "\r\nSec-WebSocket-Protocol: wstunnel.v2\r\n"
+                        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n\r\n", 400, false));
     }
 
     @ParameterizedTest(name = "{0}")
