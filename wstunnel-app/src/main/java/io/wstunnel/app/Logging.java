@@ -1,6 +1,5 @@
 package io.wstunnel.app;
 
-import ch.qos.logback.classic.AsyncAppender;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -59,7 +58,7 @@ public final class Logging {
         OutputStreamAppender<ILoggingEvent> appender;
         if (logFile == null) {
             OutputStreamAppender<ILoggingEvent> console = new OutputStreamAppender<>();
-            console.setOutputStream(new java.io.BufferedOutputStream(BatchFlushAppender.stderr(), 64 * 1024));
+            console.setOutputStream(new java.io.BufferedOutputStream(BatchingAsyncAppender.stderr(), 64 * 1024));
             appender = console;
         } else {
             FileAppender<ILoggingEvent> file = new FileAppender<>();
@@ -70,7 +69,7 @@ public final class Logging {
         appender.setName(logFile == null ? "console" : "file");
         appender.setContext(ctx);
         appender.setEncoder(encoder);
-        appender.setImmediateFlush(false); // BatchFlushAppender flushes (timer, or at once for WARN+)
+        appender.setImmediateFlush(false); // BatchingAsyncAppender flushes once per batch
         appender.start();
         if (!appender.isStarted()) {
             throw new UsageException("-logfile " + logFile + ": cannot open for writing");
@@ -78,18 +77,9 @@ public final class Logging {
 
         // Log calls happen on IO threads: hand events to a bounded queue and never block on a slow
         // terminal or disk (under overload the newest events are dropped rather than stalling requests).
-        AsyncAppender async = new AsyncAppender();
+        BatchingAsyncAppender async = new BatchingAsyncAppender(appender, ASYNC_QUEUE_SIZE);
         async.setName("async");
         async.setContext(ctx);
-        async.setQueueSize(ASYNC_QUEUE_SIZE);
-        async.setDiscardingThreshold(0);
-        async.setNeverBlock(true);
-        async.setMaxFlushTime(2000);
-        BatchFlushAppender batches = new BatchFlushAppender(appender);
-        batches.setName("batch-flush");
-        batches.setContext(ctx);
-        batches.start();
-        async.addAppender(batches);
         async.start();
 
         Logger root = ctx.getLogger(Logger.ROOT_LOGGER_NAME);
