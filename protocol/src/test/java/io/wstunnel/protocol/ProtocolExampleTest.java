@@ -30,10 +30,6 @@ class ProtocolExampleTest {
             new Frame.Reply(1, new ResponseHead(200, "OK", Headers.of("Content-Length", "2")), true,
                     ByteBuffer.wrap("hi".getBytes(StandardCharsets.US_ASCII))));
 
-    static List<String> exampleMessagesFromDoc() throws IOException {
-        return exampleMessagesFromDoc(0);
-    }
-
     /** The messages of the {@code block}-th code block (from 0) of §9. */
     static List<String> exampleMessagesFromDoc(int block) throws IOException {
         Path doc = Path.of(System.getProperty("basedir", "."), "PROTOCOL.md");
@@ -67,27 +63,24 @@ class ProtocolExampleTest {
 
     @Test
     void docExampleBytesAreWhatTheCodecProduces() throws IOException {
-        List<String> messages = exampleMessagesFromDoc();
-        assertThat(messages).hasSameSizeAs(EXAMPLE);
-        for (int i = 0; i < EXAMPLE.size(); i++) {
-            Frame f = EXAMPLE.get(i);
-            byte[] doc = Hex.parse(messages.get(i));
-            assertThat(Hex.hex(doc)).as("message %d (%s) in PROTOCOL.md §9", i + 1, f.type())
-                    .isEqualTo(Hex.hex(FrameCodec.encode(f)));
-            assertThat(FrameCodec.decode(ByteBuffer.wrap(doc), Settings.DEFAULT)).isEqualTo(f);
-        }
+        checkBlock(0, EXAMPLE, Settings.DEFAULT);
     }
 
     @Test
     void replyBodyExampleBytesAreWhatTheCodecProduces() throws IOException {
-        List<String> messages = exampleMessagesFromDoc(1);
-        assertThat(messages).hasSameSizeAs(WITH_REPLY_BODY);
-        for (int i = 0; i < WITH_REPLY_BODY.size(); i++) {
-            Frame f = WITH_REPLY_BODY.get(i);
+        checkBlock(1, WITH_REPLY_BODY, Settings.DEFAULT.withReplyBody(true));
+    }
+
+    /** Code block {@code block} of §9 holds exactly the encodings of {@code frames}, in order. */
+    private static void checkBlock(int block, List<Frame> frames, Settings receiver) throws IOException {
+        List<String> messages = exampleMessagesFromDoc(block);
+        assertThat(messages).hasSameSizeAs(frames);
+        for (int i = 0; i < frames.size(); i++) {
+            Frame f = frames.get(i);
             byte[] doc = Hex.parse(messages.get(i));
-            assertThat(Hex.hex(doc)).as("message %d (%s) of the second block of §9", i + 1, f.type())
+            assertThat(Hex.hex(doc)).as("message %d (%s) of block %d in PROTOCOL.md §9", i + 1, f.type(), block + 1)
                     .isEqualTo(Hex.hex(FrameCodec.encode(f)));
-            assertThat(FrameCodec.decode(ByteBuffer.wrap(doc), Settings.DEFAULT.withReplyBody(true))).isEqualTo(f);
+            assertThat(FrameCodec.decode(ByteBuffer.wrap(doc), receiver)).isEqualTo(f);
         }
     }
 
