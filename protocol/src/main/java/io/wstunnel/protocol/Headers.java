@@ -3,9 +3,7 @@ package io.wstunnel.protocol;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Predicate;
 
 /** An ordered, immutable list of header fields; a name may repeat. Lookups ignore case. */
@@ -72,24 +70,39 @@ public record Headers(List<Header> fields) {
 
     /** @return these headers without the named ones (case-insensitive) */
     public Headers without(Collection<String> names) {
-        Set<String> lower = lowerCase(names);
-        return without(h -> lower.contains(h.name().toLowerCase(Locale.ROOT)));
+        return without(h -> named(h.name(), names));
     }
 
     /**
      * @return these headers without hop-by-hop fields, including any named in {@code Connection}
      */
     public Headers withoutHopByHop() {
-        Set<String> drop = new TreeSet<>(HOP_BY_HOP);
-        for (String v : all("connection")) {
-            for (String token : v.split(",")) {
-                String t = token.trim().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    drop.add(t);
+        List<String> listed = null; // tokens of Connection headers, rare
+        for (Header h : fields) {
+            if (h.name().equalsIgnoreCase("connection")) {
+                for (String token : h.value().split(",")) {
+                    String t = token.trim();
+                    if (!t.isEmpty()) {
+                        if (listed == null) {
+                            listed = new ArrayList<>();
+                        }
+                        listed.add(t);
+                    }
                 }
             }
         }
-        return without(drop);
+        List<String> extra = listed;
+        return without(h -> named(h.name(), HOP_BY_HOP) || (extra != null && named(h.name(), extra)));
+    }
+
+    /** Case-insensitive membership without allocating (header names are short, the lists small). */
+    private static boolean named(String name, Collection<String> names) {
+        for (String n : names) {
+            if (n.length() == name.length() && n.equalsIgnoreCase(name)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public Headers with(String name, String value) {
@@ -104,11 +117,4 @@ public record Headers(List<Header> fields) {
         return without(List.of(name)).with(name, value);
     }
 
-    private static Set<String> lowerCase(Collection<String> names) {
-        Set<String> out = new TreeSet<>();
-        for (String n : names) {
-            out.add(n.toLowerCase(Locale.ROOT));
-        }
-        return out;
-    }
 }
