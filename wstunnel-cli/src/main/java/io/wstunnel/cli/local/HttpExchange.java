@@ -56,9 +56,11 @@ final class HttpExchange implements StreamHandler {
     private volatile boolean completed;
     private String url;
 
-    HttpExchange(AgentConfig config, CloseableHttpAsyncClient client, ScheduledExecutorService scheduler,
-            java.util.concurrent.Executor launcher, RequestHead head, boolean endStream, ExchangeStream stream) {
+    HttpExchange(AgentConfig config, CloseableHttpAsyncClient client, org.apache.hc.client5.http.config.RequestConfig requestConfig,
+            ScheduledExecutorService scheduler, java.util.concurrent.Executor launcher, RequestHead head, boolean endStream,
+            ExchangeStream stream) {
         this.config = config;
+        context.setRequestConfig(requestConfig);
         this.launcher = launcher;
         this.client = client;
         this.scheduler = scheduler;

@@ -39,6 +39,7 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
     private final ScheduledExecutorService scheduler;
     private final Executor launcher;
     private final CloseableHttpAsyncClient client;
+    private final RequestConfig requestConfig;
 
     /** @param launcher runs request starts (which may block on DNS), off the tunnel's reader thread */
     public LocalForwarder(AgentConfig config, ScheduledExecutorService scheduler, Executor launcher) {
@@ -60,26 +61,22 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
                         .setSocketTimeout(Timeout.DISABLED)
                         .build())
                 .build();
-        this.client = HttpAsyncClients.custom()
-                .setConnectionManager(new AbortableConnections(cm))
-                .setIOReactorConfig(IOReactorConfig.custom()
+        // The minimal client: no classic exec chain (redirects, retries, cookies, auth, compression are
+        // all off anyway); per-request settings come from REQUEST_CONFIG in each exchange's context.
+        this.client = HttpAsyncClients.createMinimal(
+                org.apache.hc.core5.http2.config.H2Config.DEFAULT,
+                // 64 KiB reads: a bulk response crosses the tunnel in a few large DATA frames, not many 8 KiB ones
+                org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(64 * 1024).build(),
+                IOReactorConfig.custom()
                         .setIoThreadCount(Math.min(2, Runtime.getRuntime().availableProcessors()))
                         .setSoTimeout(Timeout.DISABLED)
-                        .build())
-                // 64 KiB reads: a bulk response crosses the tunnel in a few large DATA frames, not many 8 KiB ones
-                .setHttp1Config(org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(64 * 1024).build())
-                .setDefaultRequestConfig(RequestConfig.custom()
-                        .setRedirectsEnabled(false)
-                        .setContentCompressionEnabled(false)
-                        .setResponseTimeout(Timeout.DISABLED)
-                        .setConnectionRequestTimeout(Timeout.of(config.localResponseTimeout()))
-                        .build())
-                .disableRedirectHandling()
-                .disableContentCompression()
-                .disableAutomaticRetries()
-                .disableCookieManagement()
-                .disableAuthCaching()
-                .disableConnectionState()
+                        .build(),
+                new AbortableConnections(cm));
+        this.requestConfig = RequestConfig.custom()
+                .setRedirectsEnabled(false)
+                .setContentCompressionEnabled(false)
+                .setResponseTimeout(Timeout.DISABLED)
+                .setConnectionRequestTimeout(Timeout.of(config.localResponseTimeout()))
                 .build();
         client.start();
     }
@@ -105,7 +102,7 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
     /** A legacy-framed request (cli.legacy): always plain HTTP, same local side and rules as v2. */
     @Override
     public StreamHandler openHttp(RequestHead head, boolean endStream, io.wstunnel.cli.tunnel.ExchangeStream stream) {
-        HttpExchange x = new HttpExchange(config, client, scheduler, launcher, head, endStream, stream);
+        HttpExchange x = new HttpExchange(config, client, requestConfig, scheduler, launcher, head, endStream, stream);
         x.start();
         return x;
     }
