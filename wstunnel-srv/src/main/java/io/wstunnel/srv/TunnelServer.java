@@ -85,7 +85,8 @@ public final class TunnelServer implements AutoCloseable {
                 .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L) // bodies stream; 0 = no limit
                 .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
                 .setSocketOption(Options.TCP_NODELAY, true)
-                .setHandler(new HttpContinueReadHandler(new io.wstunnel.srv.limits.CallerGate(config.limits(), admin, router)));
+                .setHandler(new HttpContinueReadHandler(new io.wstunnel.srv.limits.CallerGate(config.limits(), admin, router,
+                        new io.wstunnel.srv.admin.ClientAddress(config.trustedProxies())::isTrusted)));
         io.wstunnel.srv.limits.ListenerLimits.apply(builder, config);
         io.wstunnel.srv.tls.TlsListener.add(builder, config.port(), config.host(), tls);
         undertow = builder.build();

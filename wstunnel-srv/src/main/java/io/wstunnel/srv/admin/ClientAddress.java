@@ -70,7 +70,8 @@ public final class ClientAddress {
         return String.join(",", values);
     }
 
-    boolean isTrusted(InetAddress a) {
+    /** True for an address inside -trusted-proxies. */
+    public boolean isTrusted(InetAddress a) {
         for (Cidr c : trusted) {
             if (c.contains(a)) {
                 return true;

@@ -29,11 +29,23 @@ public final class CallerGate implements HttpHandler {
     private final ServerEvents events;
     private final HttpHandler next;
     private final ConcurrentHashMap<String, Integer> connections = new ConcurrentHashMap<>();
+    private final java.util.function.Predicate<java.net.InetAddress> trustedProxy;
 
     public CallerGate(Limits limits, ServerEvents events, HttpHandler next) {
+        this(limits, events, next, a -> false);
+    }
+
+    /**
+     * @param trustedProxy peers whose connections are not counted per address (-trusted-proxies):
+     *                     every caller behind a reverse proxy arrives on its connections, and the
+     *                     proxy limits its own clients
+     */
+    public CallerGate(Limits limits, ServerEvents events, HttpHandler next,
+                      java.util.function.Predicate<java.net.InetAddress> trustedProxy) {
         this.limits = limits;
         this.events = events == null ? ServerEvents.NONE : events;
         this.next = next;
+        this.trustedProxy = trustedProxy;
     }
 
     @Override
@@ -84,6 +96,11 @@ public final class CallerGate implements HttpHandler {
         String counted = c.getAttachment(COUNTED);
         if (counted != null) {
             return !counted.isEmpty();
+        }
+        java.net.InetSocketAddress peer = exchange.getSourceAddress();
+        if (peer != null && peer.getAddress() != null && trustedProxy.test(peer.getAddress())) {
+            c.putAttachment(COUNTED, "trusted proxy");
+            return true;
         }
         String address = PlainText.remote(exchange);
         int n = connections.merge(address, 1, Integer::sum);

@@ -12,6 +12,7 @@ import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.Settings;
+import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.TunnelServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -137,6 +138,46 @@ class LimitsTest {
             Thread.sleep(50);
         }
         assertThat(status).isEqualTo(200);
+    }
+
+    @Test
+    void connectionsFromATrustedProxyAreNotCountedPerAddress() throws Exception {
+        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
+                .httpTimeout(Duration.ofSeconds(10)).limits(Limits.builder().maxConnectionsPerAddress(2).build())
+                .trustedProxies(List.of("127.0.0.1/32")).build());
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) { // more than the limit, all from the proxy's address
+                Socket s = new Socket("127.0.0.1", server.port());
+                held.add(s);
+                s.setSoTimeout(5000);
+                s.getOutputStream().write("GET /_health_check HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                assertThat(Support.read(s.getInputStream()).status()).as("connection %d", i + 1).isEqualTo(200);
+            }
+            // an address that is not a trusted proxy is still limited
+            List<Socket> other = new ArrayList<>();
+            try {
+                for (int i = 0; i < 2; i++) {
+                    Socket s = new Socket();
+                    s.bind(new java.net.InetSocketAddress("127.0.0.2", 0));
+                    s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()));
+                    other.add(s);
+                    s.setSoTimeout(5000);
+                    s.getOutputStream().write("GET /_health_check HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    assertThat(Support.read(s.getInputStream()).status()).isEqualTo(200);
+                }
+                assertThat(raw(server.port(), "127.0.0.2", "GET /_health_check HTTP/1.1\r\nHost: x\r\n\r\n"
+                        .getBytes(StandardCharsets.ISO_8859_1)).status()).isEqualTo(429);
+            } finally {
+                for (Socket s : other) {
+                    s.close();
+                }
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
     }
 
     @Test
