@@ -1,5 +1,7 @@
 package io.wstunnel.e2e;
 
+import io.wstunnel.srv.tls.TestPki;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -65,18 +67,18 @@ class TlsE2ETest {
 
     @TempDir
     static Path dir;
-    static E2ePki.Identity serverCa;
-    static E2ePki.Identity agentCa;
-    static E2ePki.Identity otherCa;
-    static E2ePki.Identity server;
-    static E2ePki.Identity agentCert;
-    static E2ePki.Identity foreignCert;
-    static E2ePki.Identity boundBySanId;
-    static E2ePki.Identity boundByCn;
-    static E2ePki.Identity boundToOther;
+    static TestPki.Identity serverCa;
+    static TestPki.Identity agentCa;
+    static TestPki.Identity otherCa;
+    static TestPki.Identity server;
+    static TestPki.Identity agentCert;
+    static TestPki.Identity foreignCert;
+    static TestPki.Identity boundBySanId;
+    static TestPki.Identity boundByCn;
+    static TestPki.Identity boundToOther;
     static Path serverCaPem;
     static Path agentCaPem;
-    static E2ePki.Pair serverPem;
+    static Pair serverPem;
 
     private HttpServer backend;
     private ExecutorService backendExecutor;
@@ -88,7 +90,7 @@ class TlsE2ETest {
 
     @BeforeAll
     static void pki() throws Exception {
-        E2ePki pki = new E2ePki(dir);
+        TestPki pki = new TestPki(dir);
         serverCa = pki.ca("server-ca");
         agentCa = pki.ca("agent-ca");
         otherCa = pki.ca("other-ca");
@@ -99,9 +101,9 @@ class TlsE2ETest {
                 "EKU=clientAuth");
         boundByCn = pki.signed(agentCa, "bound-cn", "CN=" + BOUND_TOKEN, "EKU=clientAuth");
         boundToOther = pki.signed(agentCa, "bound-other", "CN=" + OTHER_TOKEN, "EKU=clientAuth");
-        serverCaPem = serverCa.writeCert(dir);
-        agentCaPem = agentCa.writeCert(dir);
-        serverPem = server.writePem(dir);
+        serverCaPem = writeCert(serverCa);
+        agentCaPem = writeCert(agentCa);
+        serverPem = writePem(server);
     }
 
     @BeforeEach
@@ -127,7 +129,7 @@ class TlsE2ETest {
         backend.start();
         caller = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .sslContext(E2ePki.trusting(serverCa.cert()))
+                .sslContext(TestPki.trusting(serverCa.cert()))
                 .connectTimeout(Duration.ofSeconds(10))
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
@@ -286,8 +288,8 @@ class TlsE2ETest {
                 .shutdownGrace(Duration.ofSeconds(1));
     }
 
-    private static AgentConfig.Builder withClientCert(AgentConfig.Builder b, E2ePki.Identity id) throws Exception {
-        E2ePki.Pair files = id.writePem(dir);
+    private static AgentConfig.Builder withClientCert(AgentConfig.Builder b, TestPki.Identity id) throws Exception {
+        Pair files = writePem(id);
         return b.tlsClientCert(files.cert()).tlsClientKey(files.key());
     }
 
@@ -366,5 +368,19 @@ class TlsE2ETest {
                 warnings.add(e.getFormattedMessage());
             }
         }
+    }
+
+    record Pair(Path cert, Path key) {
+    }
+
+    /** {@code <dir>/<name>.chain.pem} (chain, leaf first) and {@code <dir>/<name>.key.pem} (PKCS#8). */
+    private static Pair writePem(TestPki.Identity id) throws java.io.IOException {
+        Path[] files = id.writePem(dir.resolve(id.name() + ".chain.pem"), dir.resolve(id.name() + ".key.pem"));
+        return new Pair(files[0], files[1]);
+    }
+
+    /** Only the leaf certificate (a CA to trust) in {@code <dir>/<name>.crt}. */
+    private static Path writeCert(TestPki.Identity id) throws java.io.IOException {
+        return java.nio.file.Files.writeString(dir.resolve(id.name() + ".crt"), io.wstunnel.srv.tls.Pem.encode(id.cert()));
     }
 }
