@@ -126,6 +126,28 @@ class TlsE2ETest {
                 out.write(body);
             }
         });
+        backend.createContext("/bulk", ex -> {
+            // GET /bulk?n=BYTES: a deterministic body; POST: answers the SHA-256 and length of what arrived
+            try (java.io.InputStream in = ex.getRequestBody(); OutputStream out = ex.getResponseBody()) {
+                if ("POST".equals(ex.getRequestMethod())) {
+                    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+                    long n = 0;
+                    byte[] buf = new byte[64 * 1024];
+                    for (int r; (r = in.read(buf)) > 0; n += r) {
+                        md.update(buf, 0, r);
+                    }
+                    byte[] answer = (n + " " + java.util.HexFormat.of().formatHex(md.digest())).getBytes(StandardCharsets.UTF_8);
+                    ex.sendResponseHeaders(200, answer.length);
+                    out.write(answer);
+                } else {
+                    int n = Integer.parseInt(ex.getRequestURI().getQuery().substring(2));
+                    ex.sendResponseHeaders(200, n);
+                    out.write(pattern(n));
+                }
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new java.io.IOException(e);
+            }
+        });
         backend.start();
         caller = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -169,6 +191,41 @@ class TlsE2ETest {
                 .as("the server tells the local service the caller used https").hasValue("https");
         assertThat(r.sslSession()).as("the caller really spoke TLS").isPresent();
         assertThat(backendHits.get()).isEqualTo(1);
+    }
+
+    @Test
+    void bulkBodiesBothWaysOverWssAreByteExact() throws Exception {
+        // Exercises the server's own WebSocket layer under TLS: partial writes, flushes and many reads per frame.
+        startServer(TlsSettings.pem(serverPem.cert().toString(), serverPem.key().toString()));
+        String token = TunnelFixture.randomToken();
+        assertConnected(startAgent(agentConfig(token).build()), 1);
+        int size = 6 * 1024 * 1024 + 123;
+        java.util.List<java.util.concurrent.CompletableFuture<HttpResponse<byte[]>>> downloads = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            downloads.add(caller.sendAsync(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + srv.port() + "/bulk?n=" + size))
+                    .timeout(Duration.ofSeconds(60)).header("X-Token", token).GET().build(), HttpResponse.BodyHandlers.ofByteArray()));
+        }
+        byte[] upload = pattern(size);
+        HttpResponse<String> up = caller.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + srv.port() + "/bulk"))
+                .timeout(Duration.ofSeconds(60)).header("X-Token", token)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(up.statusCode()).isEqualTo(200);
+        assertThat(up.body()).isEqualTo(size + " " + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(upload)));
+        for (var d : downloads) {
+            HttpResponse<byte[]> r = d.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(java.util.Arrays.equals(r.body(), upload)).as("download byte-exact").isTrue();
+        }
+    }
+
+    /** {@code n} bytes that differ at every offset modulo a prime, so shifted or lost chunks show. */
+    private static byte[] pattern(int n) {
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) {
+            b[i] = (byte) (i * 31 + i / 251);
+        }
+        return b;
     }
 
     // ------------------------------------------------------------------ 2. -agent-ca (mutual TLS)
