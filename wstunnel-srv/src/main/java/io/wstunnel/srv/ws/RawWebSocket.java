@@ -10,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
-import org.xnio.XnioIoThread;
 import org.xnio.conduits.ConduitStreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 
@@ -96,10 +95,6 @@ public final class RawWebSocket {
         source.getReadSetter().set(ch -> onReadable());
         sink.getWriteSetter().set(ch -> onWritable());
         source.resumeReads();
-    }
-
-    public XnioIoThread ioThread() {
-        return connection.getIoThread();
     }
 
     public InetSocketAddress peerAddress() {
