@@ -139,7 +139,10 @@ class AgentTunnelTest {
 
     @Test
     void reconnectsAfterTheServerDropsTheSocket() throws Exception {
-        try (Harness h = new Harness(Settings.DEFAULT, b -> { })) {
+        // The agent notices the drop by EOF, or at the latest when its next keep-alive ping (every
+        // timeout/3) fails to write: once in CI the EOF went unnoticed and the ping came at 10 s, just
+        // past the wait below. A 3 s timeout bounds detection to about a second either way.
+        try (Harness h = new Harness(Settings.DEFAULT, b -> b.timeout(Duration.ofSeconds(3)))) {
             h.conn.drop();
             assertThat(h.conn.awaitClosed(5000)).isTrue();
             FakeServer.Conn second = h.server.awaitConnection();
