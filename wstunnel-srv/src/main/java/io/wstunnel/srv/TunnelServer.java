@@ -2,6 +2,7 @@ package io.wstunnel.srv;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.HttpContinueReadHandler;
 import io.wstunnel.srv.agent.AgentEndpoint;
 import io.wstunnel.srv.agent.V2Session;
@@ -32,7 +33,7 @@ public final class TunnelServer implements AutoCloseable {
     private final Set<V2Session> sessions = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService housekeeping;
     private volatile boolean shuttingDown;
-    private Undertow undertow;
+    private volatile io.wstunnel.srv.http.MainListener listener;
     private Undertow adminUndertow;
     private int adminPort = -1;
     private int port;
@@ -79,23 +80,24 @@ public final class TunnelServer implements AutoCloseable {
         Router router = new Router(config, registry, admin.observeAgents(agents), () -> shuttingDown, requestLog,
                 new io.wstunnel.srv.admin.AdminHandler(admin, !separateAdmin));
         int ioThreads = Math.max(2, Runtime.getRuntime().availableProcessors());
-        Undertow.Builder builder = Undertow.builder()
-                .setIoThreads(ioThreads)
-                .setWorkerThreads(ioThreads * 2)
-                .setServerOption(UndertowOptions.MAX_ENTITY_SIZE, 0L) // bodies stream; 0 = no limit
-                .setServerOption(UndertowOptions.RECORD_REQUEST_START_TIME, false)
-                .setSocketOption(Options.TCP_NODELAY, true)
-                .setHandler(new HttpContinueReadHandler(new io.wstunnel.srv.limits.CallerGate(config.limits(), admin, router,
-                        new io.wstunnel.srv.admin.ClientAddress(config.trustedProxies())::isTrusted)));
-        io.wstunnel.srv.limits.ListenerLimits.apply(builder, config);
-        io.wstunnel.srv.tls.TlsListener.add(builder, config.port(), config.host(), tls);
-        undertow = builder.build();
-        undertow.start();
+        org.xnio.OptionMap.Builder serverOptions = org.xnio.OptionMap.builder()
+                .set(UndertowOptions.MAX_ENTITY_SIZE, 0L) // bodies stream; 0 = no limit
+                .set(UndertowOptions.RECORD_REQUEST_START_TIME, false);
+        org.xnio.OptionMap.Builder socketOptions = org.xnio.OptionMap.builder().set(Options.TCP_NODELAY, true);
+        io.wstunnel.srv.limits.ListenerLimits.apply(serverOptions, socketOptions, config);
+        if (tls != null) {
+            io.wstunnel.srv.tls.TlsListener.apply(serverOptions, socketOptions, tls);
+        }
+        io.wstunnel.srv.http.HeadGuard.Registry guards = new io.wstunnel.srv.http.HeadGuard.Registry();
+        HttpHandler root = new HttpContinueReadHandler(new io.wstunnel.srv.limits.CallerGate(config.limits(), admin, router,
+                new io.wstunnel.srv.admin.ClientAddress(config.trustedProxies())::isTrusted, guards));
+        listener = io.wstunnel.srv.http.MainListener.start(config.host(), config.port(), ioThreads, ioThreads * 2,
+                serverOptions.getMap(), socketOptions.getMap(), tls == null ? null : tls.sslContext(), root, guards);
         if (config.reloadInterval().toMillis() > 0) {
             long every = config.reloadInterval().toMillis();
             housekeeping.scheduleWithFixedDelay(this::reloadFiles, every, every, TimeUnit.MILLISECONDS);
         }
-        port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
+        port = listener.address().getPort();
         if (separateAdmin) {
             InetSocketAddress at = io.wstunnel.srv.admin.AdminHandler.parseListen(config.adminListen());
             adminUndertow = Undertow.builder()
@@ -120,10 +122,10 @@ public final class TunnelServer implements AutoCloseable {
     private void reloadFiles() {
         try {
             if (tls != null) {
-                Undertow u = undertow;
+                io.wstunnel.srv.http.MainListener l = listener;
                 tls.reloadIfChanged(ctx -> {
-                    if (u != null) {
-                        u.getListenerInfo().get(0).setSslContext(ctx);
+                    if (l != null) {
+                        l.updateSslContext(ctx);
                     }
                 });
             }
@@ -167,7 +169,7 @@ public final class TunnelServer implements AutoCloseable {
      * then close agent sockets with 1001 going away and unbind. Idempotent.
      */
     public synchronized void stop(Duration grace) {
-        if (undertow == null) {
+        if (listener == null) {
             return;
         }
         shuttingDown = true;
@@ -202,8 +204,8 @@ public final class TunnelServer implements AutoCloseable {
             s.abort("server stopped");
         }
         housekeeping.shutdownNow();
-        undertow.stop();
-        undertow = null;
+        listener.stop();
+        listener = null;
         if (adminUndertow != null) {
             adminUndertow.stop();
             adminUndertow = null;

@@ -111,12 +111,8 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /**
      * A chunked body is only parsed as it is read: read its first bytes before anything is sent to the
-     * agent, so that a request with a malformed or absurd first chunk header is never forwarded.
-     *
-     * <p>The caller gets no 400 for it: Undertow's {@code ChunkedStreamSourceConduit.read} catches the
-     * decoder's exception, closes the whole connection ({@code IoUtils.safeClose(exchange.getConnection())})
-     * and only then rethrows, so the 400 below is what the request log and the rejects counter record,
-     * not what reaches the socket. The same holds for a bad chunk later in the body (see pumpRequest).
+     * agent, so that a request with a malformed or absurd first chunk header gets a 400 (see
+     * {@link StrictChunkedConduit}) and is never forwarded.
      */
     private void prefetchChunked() {
         if (state != State.QUEUED || stream != null) {
@@ -137,9 +133,12 @@ public final class CallerRequest extends OwnedCallerStream {
         try {
             readBuffer.clear();
             n = requestChannel.read(readBuffer);
-        } catch (IOException e) {
+        } catch (MalformedBodyException e) {
             requestLog.events().requestRejected(info, "malformed_body");
-            failNow(400, "Malformed chunked request body");
+            failNow(400, e.getMessage());
+            return;
+        } catch (IOException e) {
+            callerGone("request body: " + e.getMessage());
             return;
         }
         if (n == 0) {
@@ -272,9 +271,12 @@ public final class CallerRequest extends OwnedCallerStream {
                 requestLog.events().requestBytesIn(info, n);
                 stream.sendData(readBuffer, false);
             }
+        } catch (MalformedBodyException e) {
+            // A bad chunk later in the body: the agent gets a RESET, never an end of stream; the caller
+            // a 400 if no response has started, else a broken response.
+            requestLog.events().requestRejected(info, "malformed_body");
+            failNow(400, e.getMessage());
         } catch (IOException e) {
-            // Also a malformed chunk: Undertow has already closed the connection, so no 400 can be sent;
-            // the agent gets a RESET and never an end of stream.
             callerGone("request body: " + e.getMessage());
         }
     }

@@ -8,6 +8,7 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.Protocols;
 import io.wstunnel.srv.admin.ServerEvents;
+import io.wstunnel.srv.http.HeadGuard;
 import io.wstunnel.srv.http.PlainText;
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,6 +31,7 @@ public final class CallerGate implements HttpHandler {
     private final HttpHandler next;
     private final ConcurrentHashMap<String, Integer> connections = new ConcurrentHashMap<>();
     private final java.util.function.Predicate<java.net.InetAddress> trustedProxy;
+    private final HeadGuard.Registry guards;
 
     public CallerGate(Limits limits, ServerEvents events, HttpHandler next) {
         this(limits, events, next, a -> false);
@@ -42,14 +44,30 @@ public final class CallerGate implements HttpHandler {
      */
     public CallerGate(Limits limits, ServerEvents events, HttpHandler next,
                       java.util.function.Predicate<java.net.InetAddress> trustedProxy) {
+        this(limits, events, next, trustedProxy, null);
+    }
+
+    /** @param guards the listener's head guards (obs-fold), or null when the listener has none */
+    public CallerGate(Limits limits, ServerEvents events, HttpHandler next,
+                      java.util.function.Predicate<java.net.InetAddress> trustedProxy, HeadGuard.Registry guards) {
         this.limits = limits;
         this.events = events == null ? ServerEvents.NONE : events;
         this.next = next;
         this.trustedProxy = trustedProxy;
+        this.guards = guards;
     }
 
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
+        HeadGuard guard = guards == null ? null : guards.of(exchange);
+        if (guard != null) {
+            exchange.addExchangeCompleteListener(guard); // re-arms it for the next head on this connection
+            if (guard.takeFolded()) {
+                refuse(exchange, 400, "obs_fold", "Obsolete line folding is not accepted: a header line starts with"
+                        + " white space; send each header field on one line");
+                return;
+            }
+        }
         if (!countConnection(exchange)) {
             refuse(exchange, 429, "too_many_connections", "Too many connections from your address (limit "
                     + limits.maxConnectionsPerAddress() + ")");
@@ -69,6 +87,10 @@ public final class CallerGate implements HttpHandler {
         if (framing != null) {
             refuse(exchange, framing.startsWith("501 ") ? 501 : 400, "malformed_request", framing.substring(4));
             return;
+        }
+        if (exchange.getRequestHeaders().contains(Headers.TRANSFER_ENCODING)) {
+            // Our decoder, not Undertow's: a framing error must still be answerable with a 400.
+            io.wstunnel.srv.http.StrictChunkedConduit.install(exchange, limits.maxHeaderBytes());
         }
         next.handleRequest(exchange);
     }

@@ -1,8 +1,8 @@
 package io.wstunnel.srv.limits;
 
-import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.wstunnel.srv.ServerConfig;
+import org.xnio.OptionMap;
 import org.xnio.Options;
 
 /**
@@ -28,13 +28,14 @@ public final class ListenerLimits {
     private ListenerLimits() {
     }
 
-    public static void apply(Undertow.Builder b, ServerConfig config) {
+    /** Adds the limits to the listener's Undertow options and socket options. */
+    public static void apply(OptionMap.Builder server, OptionMap.Builder socket, ServerConfig config) {
         Limits l = config.limits();
-        b.setServerOption(UndertowOptions.MAX_HEADER_SIZE, l.parserHeaderBackstop());
-        b.setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(l.requestParseTimeout().toMillis()));
-        b.setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, millis(l.idleTimeout().toMillis()));
-        b.setServerOption(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false);
-        b.setSocketOption(Options.READ_TIMEOUT, millis(effectiveReadTimeoutMillis(config)));
+        server.set(UndertowOptions.MAX_HEADER_SIZE, l.parserHeaderBackstop());
+        server.set(UndertowOptions.REQUEST_PARSE_TIMEOUT, millis(l.requestParseTimeout().toMillis()));
+        server.set(UndertowOptions.NO_REQUEST_TIMEOUT, millis(l.idleTimeout().toMillis()));
+        server.set(UndertowOptions.ALLOW_UNESCAPED_CHARACTERS_IN_URL, false);
+        socket.set(Options.READ_TIMEOUT, millis(effectiveReadTimeoutMillis(config)));
     }
 
     /** The read timeout actually applied: never below the agent keep-alive timeout plus a margin. */

@@ -53,7 +53,11 @@ class HostileInputTest {
     }
 
     /** One row: a raw request (PATH is replaced by a path unique to the row), the status, and whether the agent sees it. */
-    record CallerRow(String side, String what, String request, int status, boolean forwarded) {
+    record CallerRow(String side, String what, String request, int status, boolean forwarded, String reason) {
+        CallerRow(String side, String what, String request, int status, boolean forwarded) {
+            this(side, what, request, status, forwarded, null);
+        }
+
         @Override
         public String toString() {
             return side + ": " + what + " -> " + status;
@@ -64,6 +68,7 @@ class HostileInputTest {
     static final int CLOSED = -1;
     static final List<java.net.Socket> stalledCallers = new java.util.concurrent.CopyOnWriteArrayList<>();
     static final String T = "X-Token: " + TOKEN_A + "\r\n";
+    static final String FOLD = "Obsolete line folding is not accepted";
 
     static Stream<CallerRow> callerRows() {
         return Stream.of(
@@ -91,17 +96,24 @@ class HostileInputTest {
                         + "Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, false),
                 new CallerRow("caller", "Transfer-Encoding in HTTP/1.0", "POST PATH HTTP/1.0\r\nHost: x\r\n" + T
                         + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400, false),
-                new CallerRow("caller", "absurd chunk size in the first chunk", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
-                        + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffff\r\nabc\r\n0\r\n\r\n", CLOSED, false),
-                new CallerRow("caller", "non-hex chunk size in the first chunk", "POST PATH HTTP/1.1\r\nHost: x\r\n" + T
-                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", CLOSED, false),
+                chunked("absurd chunk size in the first chunk", "fffffffffffffffffff\r\nabc\r\n0\r\n\r\n", "chunk size too large"),
+                chunked("non-hex chunk size in the first chunk", "zz\r\nabc\r\n0\r\n\r\n", "invalid chunk size"),
+                chunked("signed chunk size", "+3\r\nabc\r\n0\r\n\r\n", "invalid chunk size"),
+                chunked("bare LF after the chunk size", "3\nabc\r\n0\r\n\r\n", "invalid chunk size"),
+                chunked("NUL in a chunk extension", "3;\0\r\nabc\r\n0\r\n\r\n", "control character in a chunk extension"),
+                chunked("chunk data longer than its size", "3\r\nabcdef\r\n0\r\n\r\n", "chunk data longer than its chunk size"),
+                chunked("trailer field with obs-fold", "3\r\nabc\r\n0\r\nX-A: a\r\n b\r\n\r\n", "obsolete line folding in the trailer section"),
                 new CallerRow("caller", "head over -max-header-bytes", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
                         + "X-Big: " + "a".repeat(3000) + "\r\n\r\n", 431, false),
                 new CallerRow("caller", "URI over -max-uri-length", "GET PATH/" + "u".repeat(300) + " HTTP/1.1\r\nHost: x\r\n" + T + "\r\n", 414, false),
                 new CallerRow("caller", "no token", "GET PATH HTTP/1.1\r\nHost: x\r\n\r\n", 400, false),
                 new CallerRow("caller", "unknown token", "GET PATH HTTP/1.1\r\nHost: x\r\nX-Token: no-such-token-0000000\r\n\r\n", 404, false),
-                new CallerRow("caller", "obs-fold (unfolded by the parser, RFC 9112 5.2)", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
-                        + "X-A: one\r\n two\r\n\r\n", 200, true),
+                new CallerRow("caller", "obs-fold (a header line starting with a space)", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "X-A: one\r\n two\r\n\r\n", 400, false, FOLD),
+                new CallerRow("caller", "obs-fold with a tab", "GET PATH HTTP/1.1\r\nHost: x\r\n" + T
+                        + "X-A: one\r\n\ttwo\r\n\r\n", 400, false, FOLD),
+                new CallerRow("caller", "white space before the first header field (Undertow's parser)",
+                        "GET PATH HTTP/1.1\r\n Host: x\r\n" + T + "\r\n", 400, false),
                 new CallerRow("admin", "admin page by DNS name (rebinding)", "GET /admin/ HTTP/1.1\r\nHost: evil.example\r\n\r\n", 403, false),
                 new CallerRow("admin", "admin action from another origin", "POST /admin/agents/a-1/disconnect HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                         + "Origin: http://evil.example\r\nContent-Length: 0\r\n\r\n", 403, false),
@@ -122,6 +134,12 @@ class HostileInputTest {
                         + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: c2hvcnQ=\r\n\r\n", 400, false));
     }
 
+    /** A chunked POST whose body is {@code body}: refused with 400 and the decoder's reason, never forwarded. */
+    static CallerRow chunked(String what, String body, String reason) {
+        return new CallerRow("caller", what, "POST PATH HTTP/1.1\r\nHost: x\r\n" + T + "Transfer-Encoding: chunked\r\n\r\n" + body,
+                400, false, "Malformed chunked request body: " + reason);
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("callerRows")
     void callerAndAdminInputs(CallerRow row) throws Exception {
@@ -130,9 +148,9 @@ class HostileInputTest {
         assertThat(r.status()).as(row.what() + "\n" + r.head()).isEqualTo(row.status());
         boolean seen = forwarded.stream().anyMatch(o -> o.head().target().startsWith(path));
         assertThat(seen).as("forwarded to the agent").isEqualTo(row.forwarded());
-        if (row.what().startsWith("obs-fold")) {
-            Frame.Open o = forwarded.stream().filter(f -> f.head().target().startsWith(path)).findFirst().orElseThrow();
-            assertThat(o.head().headers().first("X-A")).isEqualTo("one two");
+        if (row.reason() != null) {
+            assertThat(r.body()).as("plain-text reason").startsWith(row.reason());
+            assertThat(r.header("Connection")).as("connection closed after the refusal").isEqualToIgnoringCase("close");
         }
     }
 
@@ -141,10 +159,9 @@ class HostileInputTest {
     /**
      * A malformed chunk after a good one, while the request is already streaming to an agent that has
      * not answered yet: the agent gets the head and the good chunk, then a RESET (CANCEL), never an end
-     * of stream. The caller's connection is closed without a response: Undertow's chunk decoder closes
-     * the connection itself before it throws (see README, "Bad inputs and what they get").
+     * of stream; the caller gets a 400 with the reason, and the connection is closed after it.
      */
-    @ParameterizedTest(name = "caller: malformed chunk later in a streamed body ({0}) -> RESET at the agent, closed")
+    @ParameterizedTest(name = "caller: malformed chunk later in a streamed body ({0}) -> RESET at the agent, 400")
     @org.junit.jupiter.params.provider.ValueSource(strings = {"fffffffffffffffffff", "zz"})
     void malformedChunkLaterInAStreamedBody(String badSize) throws Exception {
         try (WsAgent agent = WsAgent.connect(server.port(), TOKEN_C, Settings.DEFAULT);
@@ -172,7 +189,10 @@ class HostileInputTest {
             Frame.Reset reset = (Frame.Reset) f;
             assertThat(reset.streamId()).isEqualTo(open.streamId());
             assertThat(reset.code()).isEqualTo(ErrorCode.CANCEL);
-            assertThat(Support.read(caller.getInputStream()).status()).as("no response, connection closed").isEqualTo(CLOSED);
+            Support.Response r = Support.read(caller.getInputStream());
+            assertThat(r.status()).as(r.head()).isEqualTo(400);
+            assertThat(r.body()).startsWith("Malformed chunked request body: ");
+            assertThat(Support.read(caller.getInputStream()).status()).as("then the connection is closed").isEqualTo(CLOSED);
         }
     }
 

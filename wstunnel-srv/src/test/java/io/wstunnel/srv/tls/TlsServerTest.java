@@ -172,6 +172,16 @@ class TlsServerTest {
     }
 
     @Test
+    void aFoldedHeaderOverTlsIsRefusedWithAReason() throws Exception {
+        startPem(one, Duration.ZERO);
+        SSLContext trust = TestPki.trusting(one.cert());
+        RawHttps.Answer a = RawHttps.send(server.port(), trust, "GET /x HTTP/1.1\r\nHost: x\r\nX-Token: " + TOKEN
+                + "\r\nX-A: one\r\n two\r\nConnection: close\r\n\r\n", new String[] {"TLSv1.3"});
+        assertThat(a.status()).isEqualTo(400);
+        assertThat(a.text()).contains("Obsolete line folding is not accepted");
+    }
+
+    @Test
     void rsaPemAndPkcs1Key() throws Exception {
         Path crt = dir.resolve("rsa.crt");
         Path key = dir.resolve("rsa.key");

@@ -1,0 +1,87 @@
+package io.wstunnel.srv.http;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Watches the raw bytes of one HTTP/1.1 request head for obs-fold: a line inside the head that starts
+ * with a space or tab (RFC 9112 §5.2), which also covers white space between the request line and the
+ * first field (§2.2). Undertow's parser silently joins such a line to the one before, so the fold must
+ * be seen before parsing. Pure: it never changes a byte; it only finds where the head ends.
+ *
+ * <p>Owner: whichever thread currently reads the connection (Undertow hands a connection from thread
+ * to thread with a happens-before edge).
+ */
+final class HeadScanner {
+    private enum State {
+        /** Before the request line; empty lines there are skipped (RFC 9112 §2.2). */
+        START,
+        LINE,
+        CR,
+        /** At the first byte of a field line, or of the empty line that ends the head. */
+        LINE_START,
+        END_CR,
+        /** Not in a head: a body, the time between requests, or an upgraded connection. */
+        PASS
+    }
+
+    private State state = State.START;
+    private boolean folded;
+
+    /** The next bytes begin a request head. */
+    void expectHead() {
+        state = State.START;
+        folded = false;
+    }
+
+    /** The connection no longer carries HTTP/1 heads (upgraded): stop looking. */
+    void stop() {
+        state = State.PASS;
+    }
+
+    boolean scanning() {
+        return state != State.PASS;
+    }
+
+    /** @return whether the head scanned last had a folded line; clears the mark */
+    boolean takeFolded() {
+        boolean f = folded;
+        folded = false;
+        return f;
+    }
+
+    /**
+     * Scans {@code buf[from, to)} (absolute indexes; position and limit untouched) while in a head.
+     *
+     * @return the index just after the head's final line end, or -1 if no head ends in the range
+     */
+    int scan(ByteBuffer buf, int from, int to) {
+        for (int i = from; i < to && state != State.PASS; i++) {
+            byte b = buf.get(i);
+            switch (state) {
+                case START -> state = b == '\r' || b == '\n' ? State.START : State.LINE;
+                case LINE -> state = b == '\r' ? State.CR : b == '\n' ? State.LINE_START : State.LINE;
+                case CR -> state = b == '\n' ? State.LINE_START : b == '\r' ? State.CR : State.LINE;
+                case LINE_START -> {
+                    if (b == '\r') {
+                        state = State.END_CR;
+                    } else if (b == '\n') {
+                        state = State.PASS;
+                        return i + 1;
+                    } else {
+                        folded |= b == ' ' || b == '\t';
+                        state = State.LINE;
+                    }
+                }
+                case END_CR -> {
+                    if (b == '\n') {
+                        state = State.PASS;
+                        return i + 1;
+                    }
+                    state = b == '\r' ? State.CR : State.LINE;
+                }
+                default -> throw new IllegalStateException(state.name());
+            }
+        }
+        return -1;
+    }
+}
