@@ -39,9 +39,7 @@ public final class CallerRequest extends OwnedCallerStream {
     private final HttpServerExchange exchange;
     private final XnioIoThread owner;
     private final Tunnel tunnel;
-    private final RequestHead head;
     private final boolean hasBody;
-    private final String requestId;
     private final long timeoutMillis;
     private final int ackThreshold;
     private final RequestLog requestLog;
@@ -49,7 +47,6 @@ public final class CallerRequest extends OwnedCallerStream {
     private final io.wstunnel.srv.admin.RequestInfo info;
 
     private State state = State.QUEUED;
-    private volatile boolean active = true;
     private AgentStream stream;
     private XnioExecutor.Key timeout;
     private StreamSourceChannel requestChannel;
@@ -76,18 +73,16 @@ public final class CallerRequest extends OwnedCallerStream {
     /** @param maxBodyBytes request body limit (0 = none): beyond it, 413 or a broken stream and RESET */
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog, long maxBodyBytes) {
-        super(exchange.getIoThread());
+        super(exchange.getIoThread(), head, requestId);
         this.maxBodyBytes = maxBodyBytes;
         this.exchange = exchange;
         this.owner = exchange.getIoThread();
         this.tunnel = tunnel;
-        this.head = head;
         this.hasBody = RequestHeads.hasBody(exchange);
-        this.requestId = requestId;
         this.timeoutMillis = timeoutMillis;
         this.ackThreshold = Math.max(1, receiveWindow / 2);
         this.requestLog = requestLog;
-        this.info = new io.wstunnel.srv.admin.RequestInfo(requestId, tunnel, head.method(), head.target(),
+        this.info = new io.wstunnel.srv.admin.RequestInfo(requestId(), tunnel, head.method(), head.target(),
                 io.wstunnel.srv.admin.RequestInfo.hostPort(exchange.getSourceAddress()));
     }
 
@@ -171,23 +166,8 @@ public final class CallerRequest extends OwnedCallerStream {
     // ------------------------------------------------------------------ CallerStream (any thread)
 
     @Override
-    public RequestHead head() {
-        return head;
-    }
-
-    @Override
     public boolean hasBody() {
         return hasBody;
-    }
-
-    @Override
-    public boolean isActive() {
-        return active;
-    }
-
-    @Override
-    public String requestId() {
-        return requestId;
     }
 
     // ------------------------------------------------------------------ owner thread
@@ -389,7 +369,7 @@ public final class CallerRequest extends OwnedCallerStream {
     /** The whole response is handed to the caller's socket: flush and end. */
     private void finish() {
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null && !requestEnded && hasBody) {
             // The agent answered before reading the whole body: stop the upload, drop the connection after.
@@ -427,7 +407,7 @@ public final class CallerRequest extends OwnedCallerStream {
             return;
         }
         if (notProcessed && bytesIn == 0) {
-            log.debug("req {} not processed by the agent ({}), routing it again", requestId, reason);
+            log.debug("req {} not processed by the agent ({}), routing it again", requestId(), reason);
             state = State.QUEUED;
             submit();
             return;
@@ -460,7 +440,7 @@ public final class CallerRequest extends OwnedCallerStream {
             tunnel.withdraw(this);
         }
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null) {
             stream.reset(ErrorCode.CANCEL, reason);
@@ -478,9 +458,9 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** The response started but cannot complete: the caller must see a broken response. */
     private void breakResponse(String why) {
-        log.info("req {} broken mid-response: {}", requestId, why);
+        log.info("req {} broken mid-response: {}", requestId(), why);
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null) {
             stream.reset(ErrorCode.CANCEL, why);
@@ -496,12 +476,12 @@ public final class CallerRequest extends OwnedCallerStream {
         if (state == State.DONE && stream == null) {
             return;
         }
-        log.debug("req {} caller gone: {}", requestId, why);
+        log.debug("req {} caller gone: {}", requestId(), why);
         if (state == State.QUEUED) {
             tunnel.withdraw(this);
         }
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null) {
             stream.reset(ErrorCode.CANCEL, "caller went away");

@@ -45,15 +45,12 @@ public final class TcpBridge extends OwnedCallerStream {
     private final WebSocketChannel channel;
     private final XnioIoThread owner;
     private final Tunnel tunnel;
-    private final RequestHead head;
     private final String name;
-    private final String requestId;
     private final long timeoutMillis;
     private final long pingMillis;
     private final int ackThreshold;
 
     private State state = State.QUEUED;
-    private volatile boolean active = true;
     private AgentStream stream;
     private XnioExecutor.Key timeout;
     private int refusals;
@@ -64,13 +61,11 @@ public final class TcpBridge extends OwnedCallerStream {
 
     public TcpBridge(WebSocketChannel channel, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                      long pingMillis, int receiveWindow) {
-        super(channel.getIoThread());
+        super(channel.getIoThread(), head, requestId);
         this.channel = channel;
         this.owner = channel.getIoThread();
         this.tunnel = tunnel;
-        this.head = head;
         this.name = head.target();
-        this.requestId = requestId;
         this.timeoutMillis = timeoutMillis;
         this.pingMillis = pingMillis;
         this.ackThreshold = Math.max(1, receiveWindow / 2);
@@ -102,23 +97,8 @@ public final class TcpBridge extends OwnedCallerStream {
     }
 
     @Override
-    public RequestHead head() {
-        return head;
-    }
-
-    @Override
     public boolean hasBody() {
         return true;
-    }
-
-    @Override
-    public boolean isActive() {
-        return active;
-    }
-
-    @Override
-    public String requestId() {
-        return requestId;
     }
 
     // ------------------------------------------------------------------ owner thread
@@ -155,7 +135,7 @@ public final class TcpBridge extends OwnedCallerStream {
         }
         state = State.OPEN;
         agentEnded = endStream;
-        log.debug("tcp {} to '{}' connected", requestId, name);
+        log.debug("tcp {} to '{}' connected", requestId(), name);
         channel.resumeReceives();
         schedulePing();
         if (agentEnded) {
@@ -285,7 +265,7 @@ public final class TcpBridge extends OwnedCallerStream {
         if (state == State.DONE) {
             return;
         }
-        log.debug("tcp {} client gone: {}", requestId, why);
+        log.debug("tcp {} client gone: {}", requestId(), why);
         end();
         IoUtils.safeClose(channel);
     }
@@ -295,7 +275,7 @@ public final class TcpBridge extends OwnedCallerStream {
         if (state == State.DONE) {
             return;
         }
-        log.debug("tcp {} to '{}' closing: {} {}", requestId, name, code, reason);
+        log.debug("tcp {} to '{}' closing: {} {}", requestId(), name, code, reason);
         end();
         WebSockets.sendClose(code, clip(reason), channel, null);
         owner.executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
@@ -306,7 +286,7 @@ public final class TcpBridge extends OwnedCallerStream {
             tunnel.withdraw(this);
         }
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         toAgent.clear();
         if (stream != null) {
@@ -368,7 +348,7 @@ public final class TcpBridge extends OwnedCallerStream {
             if (state == State.DONE) {
                 return;
             }
-            log.debug("tcp {} client closed: {} {}", requestId, cm.getCode(), cm.getReason());
+            log.debug("tcp {} client closed: {} {}", requestId(), cm.getCode(), cm.getReason());
             end(); // the client left: the agent closes the target connection
         }
 

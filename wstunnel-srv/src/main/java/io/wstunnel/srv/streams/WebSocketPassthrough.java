@@ -50,13 +50,10 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private final HttpServerExchange exchange;
     private final XnioIoThread owner;
     private final Tunnel tunnel;
-    private final RequestHead head;
-    private final String requestId;
     private final long timeoutMillis;
     private final int ackThreshold;
 
     private State state = State.QUEUED;
-    private volatile boolean active = true;
     private AgentStream stream;
     private XnioExecutor.Key timeout;
     private int refusals;
@@ -88,13 +85,11 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     /** @param pingMillis caller-bound idle time after which a keep-alive PING is injected; 0 disables */
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow, long pingMillis) {
-        super(exchange.getIoThread());
+        super(exchange.getIoThread(), head, requestId);
         this.pingMillis = Math.max(0, pingMillis);
         this.exchange = exchange;
         this.owner = exchange.getIoThread();
         this.tunnel = tunnel;
-        this.head = head;
-        this.requestId = requestId;
         this.timeoutMillis = timeoutMillis;
         this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
@@ -129,23 +124,8 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     }
 
     @Override
-    public RequestHead head() {
-        return head;
-    }
-
-    @Override
     public boolean hasBody() {
         return true; // the caller's frames follow the 101
-    }
-
-    @Override
-    public boolean isActive() {
-        return active;
-    }
-
-    @Override
-    public String requestId() {
-        return requestId;
     }
 
     // ------------------------------------------------------------------ owner thread
@@ -186,7 +166,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         if (h.status() != 101) {
             // The target refused the upgrade: an ordinary response; its (small) body follows.
-            log.debug("ws {} refused by the target: {}", requestId, h.status());
+            log.debug("ws {} refused by the target: {}", requestId(), h.status());
             state = State.REFUSAL_BODY;
             agentEnded = endStream;
             stream.sendData(EMPTY, true); // no caller bytes will follow
@@ -207,7 +187,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     private void sendRefusal() {
         state = State.DONE;
-        active = false;
+        deactivate();
         int n = 0;
         for (ByteBuffer b : pending) {
             n += b.remaining();
@@ -238,14 +218,14 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         try {
             conn.setOption(Options.READ_TIMEOUT, 0);
         } catch (IOException | IllegalArgumentException e) {
-            log.debug("ws {}: could not lift the read timeout: {}", requestId, e.toString());
+            log.debug("ws {}: could not lift the read timeout: {}", requestId(), e.toString());
         }
         source.suspendReads(); // drops a read-timeout timer armed during the HTTP phase
         readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream.maxFramePayload()));
         source.setReadListener(ch -> pumpToAgent());
         sink.setWriteListener(ch -> pumpToCaller());
         conn.setCloseListener(ch -> callerGone("connection closed"));
-        log.debug("ws {} upgraded, splicing", requestId);
+        log.debug("ws {} upgraded, splicing", requestId());
         if (pingMillis > 0) {
             lastToCallerNanos = System.nanoTime();
             schedulePing(pingMillis);
@@ -305,7 +285,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                 stream = null;
                 pending.clear();
                 state = State.DONE;
-                active = false;
+                deactivate();
                 IoUtils.safeClose(exchange.getConnection());
                 return;
             }
@@ -419,10 +399,10 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     private void finish() {
         state = State.DONE;
-        active = false;
+        deactivate();
         stream = null;
         stopPing();
-        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId, bytesIn, bytesOut, pingsSent);
+        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId(), bytesIn, bytesOut, pingsSent);
         IoUtils.safeClose(connection);
     }
 
@@ -445,10 +425,10 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             }
             return;
         }
-        log.debug("ws {} reset by the agent after the upgrade: {} {}", requestId, code, reason);
+        log.debug("ws {} reset by the agent after the upgrade: {} {}", requestId(), code, reason);
         stopPing();
         state = State.DONE;
-        active = false;
+        deactivate();
         pending.clear();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
     }
@@ -469,7 +449,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         boolean answered = state == State.QUEUED || state == State.OPENED;
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null) {
             stream.reset(ErrorCode.CANCEL, reason);
@@ -488,12 +468,12 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         if (state == State.DONE) {
             return;
         }
-        log.debug("ws {} caller gone: {}", requestId, why);
+        log.debug("ws {} caller gone: {}", requestId(), why);
         if (state == State.QUEUED) {
             tunnel.withdraw(this);
         }
         state = State.DONE;
-        active = false;
+        deactivate();
         cancelTimeout();
         if (stream != null) {
             stream.reset(ErrorCode.CANCEL, "caller went away");

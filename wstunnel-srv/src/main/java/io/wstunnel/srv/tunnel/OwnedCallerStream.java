@@ -1,6 +1,7 @@
 package io.wstunnel.srv.tunnel;
 
 import io.wstunnel.protocol.ErrorCode;
+import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
@@ -12,9 +13,34 @@ import java.util.concurrent.Executor;
  */
 public abstract class OwnedCallerStream implements CallerStream {
     private final Executor owner;
+    private final RequestHead head;
+    private final String requestId;
+    private volatile boolean active = true;
 
-    protected OwnedCallerStream(Executor owner) {
+    protected OwnedCallerStream(Executor owner, RequestHead head, String requestId) {
         this.owner = owner;
+        this.head = head;
+        this.requestId = requestId;
+    }
+
+    @Override
+    public final RequestHead head() {
+        return head;
+    }
+
+    @Override
+    public final String requestId() {
+        return requestId;
+    }
+
+    @Override
+    public final boolean isActive() {
+        return active;
+    }
+
+    /** Owner thread: the caller no longer wants the stream (a queued one is skipped by routing). */
+    protected final void deactivate() {
+        active = false;
     }
 
     @Override
