@@ -10,7 +10,11 @@
 # Usage: bench/run.sh
 # Environment:
 #   DURATION=10s     wrk duration of each measurement
-#   WARMUP=5s        wrk warm-up through the tunnel before measuring (JIT), 0 to skip
+#   WARMUP=auto      warm-up through the tunnel before measuring: "auto" (default) repeats rounds of
+#                    the measured loads (5 s of 1 KiB at 64 connections, 3 s of 1 MiB at 8) until the
+#                    JIT compilers of both JVMs have gone quiet (under 0.2 s of compiler CPU in a
+#                    round), at most WARMUP_MAX seconds (default 90); a duration (e.g. 5s) warms up
+#                    for that long at each load instead; 0 skips it
 #   DIRECT_ONLY=1    measure nginx alone (no tunnel)
 #   CASES="..."      subset of "1k_c1 1k_c64 1m_c8" to measure (default: all three)
 #   REFERENCE=0      skip the reference relay (nginx reverse-proxying itself: the cost of one extra
@@ -25,7 +29,8 @@
 set -euo pipefail
 
 DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-5s}"
+WARMUP="${WARMUP:-auto}"
+WARMUP_MAX="${WARMUP_MAX:-90}"
 DIRECT_ONLY="${DIRECT_ONLY:-0}"
 CASES="${CASES:-1k_c1 1k_c64 1m_c8}"
 REFERENCE="${REFERENCE:-1}"
@@ -158,10 +163,12 @@ if [ "$DIRECT_ONLY" != 1 ]; then
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:-} -jar "$jar" srv -host 127.0.0.1 -port "$sport" ${WSTUNNEL_OPTS:-} > "$work/srv.log" 2>&1 &
   pids+=($!)
+  srv_pid=$!
   # shellcheck disable=SC2086
   java ${JAVA_OPTS:-} -jar "$jar" cli -tunnel "ws://127.0.0.1:$sport" -server "http://127.0.0.1:$nport" \
     -token "$token" ${WSTUNNEL_OPTS:-} > "$work/cli.log" 2>&1 &
   pids+=($!)
+  cli_pid=$!
   if ! wait_for 20 tunnel curl -sf -o /dev/null -H "X-Token: $token" "http://127.0.0.1:$sport/1k.bin"; then
     log "srv log:"; tail -n 20 "$work/srv.log" >&2 || true
     log "cli log:"; tail -n 20 "$work/cli.log" >&2 || true
@@ -203,6 +210,23 @@ field() { # field <key> <name>
   local line="${R[$1]:-}"
   sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${line#RESULT }"
 }
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+jit_ticks() { # jit_ticks <pid...>: CPU clock ticks used so far by the JIT compiler threads of the JVMs
+  local total=0 pid task comm stat f
+  for pid in "$@"; do
+    for task in /proc/"$pid"/task/*; do
+      comm=$(cat "$task/comm" 2>/dev/null) || continue
+      case "$comm" in
+        C1\ Compiler*|C2\ Compiler*)
+          stat=$(cat "$task/stat" 2>/dev/null) || continue
+          read -r -a f <<<"${stat##*) }"   # fields after the name: state (field 3) first, utime 14, stime 15
+          total=$(( total + f[11] + f[12] ))
+          ;;
+      esac
+    done
+  done
+  echo "$total"
+}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 direct="http://127.0.0.1:$nport"
@@ -216,10 +240,31 @@ if [ "$REFERENCE" = 1 ]; then
 fi
 if [ "$DIRECT_ONLY" != 1 ]; then
   tunnel="http://127.0.0.1:$sport"
-  if [ "$WARMUP" != 0 ]; then
+  if [ "$WARMUP" = auto ]; then
+    # Steady state, not start-up: a freshly started JVM spends seconds of CPU in its JIT compilers,
+    # which on a small machine compete with the load itself.
+    log "warming up the tunnel until the JIT compilers of srv and cli go quiet (at most ${WARMUP_MAX}s)"
+    start=$SECONDS
+    before=$(jit_ticks "$srv_pid" "$cli_pid")
+    while :; do
+      wrk -t2 -c64 -d5s -H "X-Token: $token" "$tunnel/1k.bin" >/dev/null 2>&1 || true
+      wrk -t2 -c8 -d3s -H "X-Token: $token" "$tunnel/1m.bin" >/dev/null 2>&1 || true
+      after=$(jit_ticks "$srv_pid" "$cli_pid")
+      spent=$(( (after - before) * 1000 / CLK_TCK ))
+      before=$after
+      if [ "$spent" -lt 200 ]; then
+        log "JIT quiet after $(( SECONDS - start ))s of warm-up (${spent} ms of compiler CPU in the last round)"
+        break
+      fi
+      if [ $(( SECONDS - start )) -ge "$WARMUP_MAX" ]; then
+        log "JIT still busy after $(( SECONDS - start ))s (${spent} ms of compiler CPU in the last round); measuring anyway"
+        break
+      fi
+    done
+  elif [ "$WARMUP" != 0 ]; then
     log "warming up the tunnel ($WARMUP)"
-    wrk -t2 -c16 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1k.bin" >/dev/null 2>&1 || true
-    wrk -t2 -c4 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1m.bin" >/dev/null 2>&1 || true
+    wrk -t2 -c64 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1k.bin" >/dev/null 2>&1 || true
+    wrk -t2 -c8 -d"$WARMUP" -H "X-Token: $token" "$tunnel/1m.bin" >/dev/null 2>&1 || true
   fi
   measure tunnel_1k_c1 "$tunnel/1k.bin" 1 -H "X-Token: $token"
   measure tunnel_1k_c64 "$tunnel/1k.bin" 64 -H "X-Token: $token"
