@@ -100,6 +100,12 @@ public final class CliCommand implements Callable<Integer> {
                     + "(repeatable). The agent connects only when a client arrives; -deny rules apply.")
     java.util.List<String> tcp;
 
+    @Option(names = {"-max-stream-window", "--max-stream-window"}, paramLabel = "BYTES", defaultValue = "8388608",
+            description = "Largest window a stream's request body may grow to while the tunnel link, not the local "
+                    + "service, limits it (auto-tuning for long, fast links; at most twice this per tunnel in all); "
+                    + "at or below 262144, windows never grow (default: ${DEFAULT-VALUE}).")
+    int maxStreamWindow;
+
     @Mixin
     GoCompatOptions goCompat;
 
@@ -186,6 +192,9 @@ public final class CliCommand implements Callable<Integer> {
                 throw new UsageException("-statusfile " + statusFile + ": directory " + parent + " does not exist");
             }
         }
+        if (maxStreamWindow < 1) {
+            throw new UsageException("-max-stream-window must be at least 1, got " + maxStreamWindow);
+        }
         if (shutdownGrace < 0) {
             throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
         }
@@ -225,6 +234,7 @@ public final class CliCommand implements Callable<Integer> {
                 .tlsClientCert(tlsClientCert)
                 .tlsClientKey(tlsClientKey)
                 .tcpTargets(tcpTargets)
+                .maxStreamWindow(maxStreamWindow)
                 .build();
     }
 

@@ -174,6 +174,12 @@ public final class SrvCommand implements Callable<Integer> {
             description = "Response bytes an agent may send per stream before credit (default: ${DEFAULT-VALUE}).")
     int streamWindow;
 
+    @Option(names = {"-max-stream-window", "--max-stream-window"}, paramLabel = "BYTES", defaultValue = "8388608",
+            description = "Largest window a stream's responses may grow to while the agent's link, not the caller, "
+                    + "limits it (auto-tuning for long, fast links; at most twice this per agent socket in all); "
+                    + "at or below -stream-window, windows never grow (default: ${DEFAULT-VALUE}).")
+    int maxStreamWindow;
+
     @Mixin
     GoCompatOptions goCompat;
 
@@ -230,7 +236,7 @@ public final class SrvCommand implements Callable<Integer> {
                     .idleTimeout(Duration.ofSeconds(idleTimeout)).requestParseTimeout(Duration.ofSeconds(headerTimeout))
                     .readTimeout(Duration.ofSeconds(readTimeout)).maxTunnels(maxTunnels)
                     .maxStreamsPerAgent(maxStreamsPerAgent).agentHelloTimeout(Duration.ofSeconds(helloTimeout))
-                    .agentControlFramesPerSecond(agentFrameRate).build();
+                    .agentControlFramesPerSecond(agentFrameRate).maxStreamWindow(maxStreamWindow).build();
             io.wstunnel.protocol.Settings d = io.wstunnel.protocol.Settings.DEFAULT;
             settings = new io.wstunnel.protocol.Settings(streamWindow, d.maxConcurrentStreams(), maxFramePayload, d.maxHeadSize());
         } catch (IllegalArgumentException | io.wstunnel.protocol.ProtocolException e) {

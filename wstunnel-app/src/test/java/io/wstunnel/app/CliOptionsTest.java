@@ -52,7 +52,7 @@ class CliOptionsTest {
         AgentConfig c = config("cli", "-tunnel=wss://srv.example.com/wstunnel", "--token", TOKEN + ":secret",
                 "-server", "http://localhost:3000/app", "-regexp", "https://.*\\.example\\.com", "-timeout", "90",
                 "-insecure", "-certfile", pem.toString(), "-proxy", "http://u:p@proxy:3128",
-                "-statusfile", dir.resolve("status").toString(), "-shutdown-grace=5");
+                "-statusfile", dir.resolve("status").toString(), "-shutdown-grace=5", "-max-stream-window", "1048576");
         assertThat(c.tunnel()).isEqualTo(URI.create("wss://srv.example.com/wstunnel"));
         assertThat(c.token()).isEqualTo(TOKEN);
         assertThat(c.password()).isEqualTo("secret");
@@ -64,6 +64,12 @@ class CliOptionsTest {
         assertThat(c.proxy()).isEqualTo(URI.create("http://u:p@proxy:3128"));
         assertThat(c.statusFile()).isEqualTo(dir.resolve("status"));
         assertThat(c.shutdownGrace()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.maxStreamWindow()).isEqualTo(1048576);
+        assertThat(c.windowBudget()).isEqualTo(2L * 1048576);
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN).maxStreamWindow())
+                .isEqualTo(AgentConfig.DEFAULT_MAX_STREAM_WINDOW);
+        assertThatThrownBy(() -> config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-max-stream-window", "0"))
+                .isInstanceOf(UsageException.class).hasMessageContaining("-max-stream-window");
     }
 
     @ParameterizedTest

@@ -49,7 +49,8 @@ class SrvOptionsTest {
         ServerConfig c = config("srv", "-max-header-bytes", "4096", "-max-uri-length", "1024", "-max-body-bytes", "1000",
                 "-rate-limit", "5", "-rate-burst", "10", "-max-conns-per-addr", "3", "-idle-timeout", "7",
                 "-header-timeout", "8", "-read-timeout", "9", "-max-tunnels", "2", "-max-streams-per-agent", "4",
-                "-hello-timeout", "5", "-agent-frame-rate", "100", "-max-frame-payload", "2048", "-stream-window", "4096");
+                "-hello-timeout", "5", "-agent-frame-rate", "100", "-max-frame-payload", "2048", "-stream-window", "4096",
+                "-max-stream-window", "65536");
         io.wstunnel.srv.limits.Limits l = c.limits();
         assertThat(l.maxHeaderBytes()).isEqualTo(4096);
         assertThat(l.maxUriLength()).isEqualTo(1024);
@@ -66,6 +67,10 @@ class SrvOptionsTest {
         assertThat(l.agentControlFramesPerSecond()).isEqualTo(100);
         assertThat(c.settings().maxFramePayload()).isEqualTo(2048);
         assertThat(c.settings().initialWindow()).isEqualTo(4096);
+        assertThat(l.maxStreamWindow()).isEqualTo(65536);
+        assertThat(l.agentWindowBudget()).isEqualTo(2 * 65536);
+        assertThatThrownBy(() -> config("srv", "-max-stream-window", "0")).isInstanceOf(UsageException.class)
+                .hasMessageContaining("max stream window");
         assertThatThrownBy(() -> config("srv", "-max-header-bytes", "10")).isInstanceOf(UsageException.class)
                 .hasMessageContaining("max header bytes");
         assertThatThrownBy(() -> config("srv", "-max-frame-payload", "10")).isInstanceOf(UsageException.class);

@@ -35,6 +35,9 @@ import java.util.regex.Pattern;
  * @param tlsClientCert        -tls-client-cert: PEM certificate (chain) presented to the server (mutual TLS), or null
  * @param tlsClientKey         -tls-client-key: its PKCS#8 (or PKCS#1 RSA) PEM private key, or null
  * @param tcpTargets           -tcp name=host:port: TCP targets reachable through /_tcp/&lt;name&gt; (never null)
+ * @param maxStreamWindow      -max-stream-window: largest window a stream's request body may grow to by
+ *                             auto-tuning (PROTOCOL.md §3.6.1), at most twice this per tunnel in all; at or
+ *                             below INITIAL_WINDOW, windows never grow
  */
 public record AgentConfig(
         URI tunnel,
@@ -59,7 +62,22 @@ public record AgentConfig(
         io.wstunnel.cli.net.AddressPolicy denyRules,
         Path tlsClientCert,
         Path tlsClientKey,
-        java.util.Map<String, String> tcpTargets) {
+        java.util.Map<String, String> tcpTargets,
+        int maxStreamWindow) {
+
+    public static final int DEFAULT_MAX_STREAM_WINDOW = 8 * 1024 * 1024;
+
+    /** With the default window growth. */
+    public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
+            boolean insecure, Path certFile, URI proxy, Path statusFile, String clientVersion,
+            Duration localConnectTimeout, Duration localResponseTimeout, Duration dialTimeout, Duration maxBackoff,
+            Settings settings, int maxQueuedBytes, Duration shutdownGrace, Protocol protocol,
+            io.wstunnel.cli.net.AddressPolicy denyRules, Path tlsClientCert, Path tlsClientKey,
+            java.util.Map<String, String> tcpTargets) {
+        this(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy, statusFile, clientVersion,
+                localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff, settings, maxQueuedBytes, shutdownGrace,
+                protocol, denyRules, tlsClientCert, tlsClientKey, tcpTargets, DEFAULT_MAX_STREAM_WINDOW);
+    }
 
     /** Without TCP targets. */
     public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
@@ -117,6 +135,14 @@ public record AgentConfig(
         Objects.requireNonNull(tunnel, "tunnel");
         Objects.requireNonNull(token, "token");
         Objects.requireNonNull(timeout, "timeout");
+        if (maxStreamWindow < 1) {
+            throw new IllegalArgumentException("-max-stream-window must be at least 1, got " + maxStreamWindow);
+        }
+    }
+
+    /** Receive-window growth all streams of one tunnel may share (PROTOCOL.md §3.6.1). */
+    public long windowBudget() {
+        return 2L * maxStreamWindow;
     }
 
     /** Never shows the token in full, the password, or credentials inside URIs. */
@@ -128,7 +154,8 @@ public record AgentConfig(
                 + ", certFile=" + certFile + ", proxy=" + redact(proxy) + ", statusFile=" + statusFile
                 + ", clientVersion=" + clientVersion + ", localConnectTimeout=" + localConnectTimeout
                 + ", localResponseTimeout=" + localResponseTimeout + ", dialTimeout=" + dialTimeout
-                + ", maxBackoff=" + maxBackoff + ", settings=" + settings + ", maxQueuedBytes=" + maxQueuedBytes
+                + ", maxBackoff=" + maxBackoff + ", settings=" + settings + ", maxStreamWindow=" + maxStreamWindow
+                + ", maxQueuedBytes=" + maxQueuedBytes
                 + ", shutdownGrace=" + shutdownGrace + ", protocol=" + protocol + ", denyRules=" + (denyRules == null ? "default" : denyRules)
                 + ", tlsClientCert=" + tlsClientCert + ", tlsClientKey=" + tlsClientKey + ", tcpTargets=" + tcpTargets + "]";
     }
@@ -174,6 +201,7 @@ public record AgentConfig(
         private Path tlsClientCert;
         private Path tlsClientKey;
         private java.util.Map<String, String> tcpTargets = java.util.Map.of();
+        private int maxStreamWindow = DEFAULT_MAX_STREAM_WINDOW;
 
         public Builder tunnel(URI v) { tunnel = v; return this; }
         public Builder token(String v) { token = v; return this; }
@@ -199,12 +227,13 @@ public record AgentConfig(
         public Builder tlsClientKey(Path v) { tlsClientKey = v; return this; }
         /** -tcp: name → host:port */
         public Builder tcpTargets(java.util.Map<String, String> v) { tcpTargets = v; return this; }
+        public Builder maxStreamWindow(int v) { maxStreamWindow = v; return this; }
 
         public AgentConfig build() {
             return new AgentConfig(tunnel, token, password, server, hostPattern, timeout, insecure, certFile, proxy,
                     statusFile, clientVersion, localConnectTimeout, localResponseTimeout, dialTimeout, maxBackoff,
                     settings, maxQueuedBytes, shutdownGrace, protocol, denyRules, tlsClientCert, tlsClientKey,
-                    tcpTargets);
+                    tcpTargets, maxStreamWindow);
         }
     }
 }

@@ -180,7 +180,7 @@ class AgentForwardingTest {
         new Random(1).nextBytes(body);
         wm.stubFor(post(urlEqualTo("/up")).willReturn(aResponse().withStatus(200).withBody("ok")));
         try (Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(wm.port(), ""))
-                .settings(new Settings(window, 16, 65536, 65536)))) {
+                .settings(new Settings(window, 16, 65536, 65536)).maxStreamWindow(window))) { // fixed window: no growth
             h.conn.send(new Frame.Open(1, StreamKind.HTTP, new RequestHead("POST", "/up", "a", "http",
                     Headers.of("Content-Length", Integer.toString(body.length), "Content-Type", "application/octet-stream")), false));
             long credit = window;

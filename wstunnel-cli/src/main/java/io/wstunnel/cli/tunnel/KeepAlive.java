@@ -1,6 +1,7 @@
 package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.protocol.RttEstimator;
 import java.io.IOException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
@@ -17,7 +18,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Liveness of one tunnel socket (PROTOCOL.md §6): a ping every {@code timeout/3} (the JDK client
  * sends none by itself; at most one of ours in flight), and the socket is dead when nothing at all
- * (frame, ping, pong) arrived for {@code timeout}. Every pong also refreshes the -statusfile.
+ * (frame, ping, pong) arrived for {@code timeout}. Every pong also refreshes the -statusfile, and
+ * the pings time the socket's round trip (window auto-tuning, PROTOCOL.md §3.6.1).
  */
 final class KeepAlive {
     private static final Logger log = LoggerFactory.getLogger(KeepAlive.class);
@@ -28,6 +30,7 @@ final class KeepAlive {
     private final Consumer<String> onDead;
     private final AtomicBoolean pingInFlight = new AtomicBoolean();
     private volatile long lastReceivedNanos = System.nanoTime();
+    private final RttEstimator rtt = new RttEstimator();
 
     /** @param io runs status-file writes, off the WebSocket's reader thread */
     KeepAlive(AgentConfig config, Executor io, String server, Consumer<String> onDead) {
@@ -46,8 +49,14 @@ final class KeepAlive {
         lastReceivedNanos = System.nanoTime();
     }
 
+    /** Smoothed round-trip time of the socket, 0 while no ping has been answered. */
+    long rttNanos() {
+        return rtt.nanos();
+    }
+
     void pong() {
         touch();
+        rtt.pongReceived(lastReceivedNanos);
         if (config.statusFile() == null) {
             return;
         }
@@ -73,8 +82,14 @@ final class KeepAlive {
             onDead.accept("dead peer");
             return;
         }
+        ping(socket);
+    }
+
+    /** Sends a ping unless one of ours is still being written. */
+    void ping(WebSocket socket) {
         if (pingInFlight.compareAndSet(false, true)) {
             try {
+                rtt.pingSent(System.nanoTime());
                 socket.sendPing(ByteBuffer.allocate(0)).whenComplete((w, e) -> pingInFlight.set(false));
             } catch (RuntimeException e) {
                 pingInFlight.set(false);

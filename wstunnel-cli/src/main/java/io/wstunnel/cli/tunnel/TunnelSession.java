@@ -7,9 +7,11 @@ import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.protocol.Subprotocol;
+import io.wstunnel.protocol.WindowBudget;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -43,6 +45,8 @@ public final class TunnelSession {
     }
 
     private final AgentConfig config;
+    /** Receive-window growth shared by this tunnel's streams (PROTOCOL.md §3.6.1). */
+    private final WindowBudget windowBudget;
     private final StreamHandlerFactory factory;
     private final ScheduledExecutorService scheduler;
     private final Events events;
@@ -68,6 +72,7 @@ public final class TunnelSession {
     public TunnelSession(AgentConfig config, StreamHandlerFactory factory, ScheduledExecutorService scheduler,
             Events events, String server) {
         this.config = config;
+        this.windowBudget = new WindowBudget(config.windowBudget());
         this.factory = factory;
         this.scheduler = scheduler;
         this.events = events;
@@ -127,6 +132,7 @@ public final class TunnelSession {
                 writer = new FrameWriter(socket, config.maxQueuedBytes(), scheduler, this::failed);
                 state = SessionState.AWAIT_HELLO;
                 writer.send(new Frame.Hello(config.settings()));
+                keepAlive.ping(socket); // a first round-trip time for window auto-tuning
                 long ping = keepAlive.periodMillis();
                 try {
                     timers.add(scheduler.scheduleAtFixedRate(this::keepAliveTick, ping, ping, TimeUnit.MILLISECONDS));
@@ -290,6 +296,11 @@ public final class TunnelSession {
         keepAlive.pong();
     }
 
+    /** Smoothed round-trip time of the tunnel socket, 0 while unknown. */
+    long rttNanos() {
+        return keepAlive.rttNanos();
+    }
+
     private void keepAliveTick() {
         WebSocket socket;
         synchronized (this) {
@@ -407,7 +418,9 @@ public final class TunnelSession {
                 return;
             }
             stream = new TunnelStream(id, this, writer, peer.initialWindow(), peer.maxFramePayload(),
-                    peer.maxHeadSize(), peer.replyBody(), config.settings().initialWindow(), o.endStream());
+                    peer.maxHeadSize(), peer.replyBody(), config.settings().initialWindow(),
+                    new ReceiveWindow(config.settings().initialWindow(), config.maxStreamWindow(), windowBudget),
+                    o.endStream());
             streams.put(id, stream);
         }
         StreamHandler handler;
@@ -462,6 +475,7 @@ public final class TunnelSession {
     }
 
     void streamClosed(TunnelStream stream) {
+        stream.released(); // outside this monitor: the stream's own lock is taken after it, never under it
         synchronized (this) {
             if (streams.get(stream.id()) == stream) {
                 streams.remove(stream.id());

@@ -2,6 +2,7 @@ package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.FlowWindow;
+import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.ProtocolException;
@@ -25,7 +26,7 @@ public final class TunnelStream implements ExchangeStream {
     private final boolean peerReplyBody;
     private final int creditBatch;
     private final FlowWindow sendWindow;
-    private final FlowWindow recvWindow;
+    private final ReceiveWindow recvWindow;
     private StreamHandler handler;
     private boolean replySent;
     private boolean localEnded;
@@ -34,7 +35,7 @@ public final class TunnelStream implements ExchangeStream {
     private int unacknowledged;
 
     TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
-            int peerMaxHead, boolean peerReplyBody, int ourInitialWindow, boolean remoteEnded) {
+            int peerMaxHead, boolean peerReplyBody, int ourInitialWindow, ReceiveWindow recvWindow, boolean remoteEnded) {
         this.id = id;
         this.peerMaxHead = peerMaxHead;
         this.peerReplyBody = peerReplyBody;
@@ -43,12 +44,17 @@ public final class TunnelStream implements ExchangeStream {
         this.peerMaxFrame = peerMaxFrame;
         this.creditBatch = Math.max(1, ourInitialWindow / 2);
         this.sendWindow = new FlowWindow(peerInitialWindow);
-        this.recvWindow = new FlowWindow(ourInitialWindow);
+        this.recvWindow = recvWindow;
         this.remoteEnded = remoteEnded;
     }
 
     public int id() {
         return id;
+    }
+
+    /** The stream is gone from its session: its window growth goes back to the tunnel. */
+    synchronized void released() {
+        recvWindow.release();
     }
 
     synchronized void attach(StreamHandler h) {
@@ -176,8 +182,8 @@ public final class TunnelStream implements ExchangeStream {
             if (unacknowledged < creditBatch) {
                 return;
             }
-            recvWindow.credit(id, unacknowledged);
-            writer.send(new Frame.WindowUpdate(id, unacknowledged));
+            writer.send(new Frame.WindowUpdate(id,
+                    recvWindow.consumed(id, unacknowledged, System.nanoTime(), session.rttNanos())));
             unacknowledged = 0;
         }
     }

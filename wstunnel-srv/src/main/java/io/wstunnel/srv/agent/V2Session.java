@@ -4,8 +4,11 @@ import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.protocol.ReceiveWindow;
+import io.wstunnel.protocol.RttEstimator;
 import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.StreamKind;
+import io.wstunnel.protocol.WindowBudget;
 import io.wstunnel.srv.tunnel.AgentConnection;
 import io.wstunnel.srv.tunnel.CallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
@@ -51,11 +54,15 @@ public final class V2Session implements AgentConnection {
     private final io.wstunnel.srv.limits.Limits limits;
     private final io.wstunnel.srv.limits.TokenBucket controlFrames;
     private volatile boolean flooded;
+    /** Receive-window growth shared by this socket's streams (PROTOCOL.md §3.6.1). */
+    private final WindowBudget windowBudget;
+    private final RttEstimator rtt = new RttEstimator();
 
     /** @param limits streams per agent, HELLO timeout and control-frame budget of this socket */
     public V2Session(RawWebSocket socket, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
                      String remote, String clientVersion, Runnable onClosed, io.wstunnel.srv.limits.Limits limits) {
         this.limits = limits;
+        this.windowBudget = new WindowBudget(limits.agentWindowBudget());
         this.controlFrames = new io.wstunnel.srv.limits.TokenBucket(limits.agentControlFramesPerSecond(),
                 10.0 * limits.agentControlFramesPerSecond());
         this.socket = socket;
@@ -73,6 +80,7 @@ public final class V2Session implements AgentConnection {
         socket.allowPong(this::chargeControlFrame);
         socket.start(new Receiver());
         send(FrameCodec.encode(new Frame.Hello(local)), null);
+        ping(); // a first round-trip time for window auto-tuning, before the keep-alive period
         scheduleKeepAlive();
         socket.schedule(this::helloDeadline, limits.agentHelloTimeout().toMillis());
     }
@@ -148,7 +156,9 @@ public final class V2Session implements AgentConnection {
                 return true; // answered: the tunnel must not queue it
             }
             nextStreamId += 2;
-            s = new V2Stream(this, id, caller, peer.initialWindow(), local.initialWindow(), peer.maxFramePayload());
+            s = new V2Stream(this, id, caller, peer.initialWindow(),
+                    new ReceiveWindow(local.initialWindow(), limits.maxStreamWindow(), windowBudget),
+                    peer.maxFramePayload());
             streams.put(id, s);
             if (end) {
                 s.localEnded = true;
@@ -283,6 +293,7 @@ public final class V2Session implements AgentConnection {
     /** Called with the monitor held when a stream has ended both ways or been reset. */
     void forget(V2Stream s) {
         streams.remove(s.id());
+        s.released();
     }
 
     /** Stream-level failure detected locally: RESET it and tell its caller. */
@@ -293,6 +304,7 @@ public final class V2Session implements AgentConnection {
             send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
             if (s != null) {
                 s.closed = true;
+                s.released();
             }
         }
         log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
@@ -362,6 +374,7 @@ public final class V2Session implements AgentConnection {
                 s = streams.remove(r.streamId());
                 if (s != null) {
                     s.closed = true;
+                    s.released();
                 }
             }
             if (s != null) {
@@ -400,6 +413,7 @@ public final class V2Session implements AgentConnection {
                 if (s.id() > g.lastStreamId()) {
                     streams.remove(s.id());
                     s.closed = true;
+                    s.released();
                     unprocessed.add(s);
                 }
             }
@@ -448,6 +462,16 @@ public final class V2Session implements AgentConnection {
         onClosed.run();
     }
 
+    private void ping() {
+        rtt.pingSent(System.nanoTime());
+        socket.ping();
+    }
+
+    /** Smoothed round-trip time of this socket (keep-alive pings), 0 while unknown. */
+    long rttNanos() {
+        return rtt.nanos();
+    }
+
     private void scheduleKeepAlive() {
         long periodMs = Math.max(1000, wsTimeout.toMillis() / 3);
         socket.schedule(() -> {
@@ -463,7 +487,7 @@ public final class V2Session implements AgentConnection {
                 closed("dead peer");
                 return;
             }
-            socket.ping();
+            ping();
             scheduleKeepAlive();
         }, periodMs);
     }
@@ -489,6 +513,7 @@ public final class V2Session implements AgentConnection {
         @Override
         public void onPong() {
             lastReceivedNanos = System.nanoTime();
+            rtt.pongReceived(lastReceivedNanos);
         }
 
         @Override

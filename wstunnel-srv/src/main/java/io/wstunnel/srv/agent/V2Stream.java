@@ -5,6 +5,7 @@ import io.wstunnel.protocol.FlowWindow;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.ProtocolException;
+import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.CallerStream;
 import java.nio.ByteBuffer;
@@ -18,7 +19,7 @@ final class V2Stream implements AgentStream {
     private final int id;
     final CallerStream caller;
     private final FlowWindow sendWindow;
-    private final FlowWindow recvWindow;
+    private final ReceiveWindow recvWindow;
     private final int maxFramePayload;
     boolean replied;
     boolean localEnded;
@@ -27,12 +28,13 @@ final class V2Stream implements AgentStream {
     /** Set on the IO thread once the OPEN frame is on the socket. */
     volatile boolean openWritten;
 
-    V2Stream(V2Session session, int id, CallerStream caller, int sendWindow, int recvWindow, int maxFramePayload) {
+    V2Stream(V2Session session, int id, CallerStream caller, int sendWindow, ReceiveWindow recvWindow,
+             int maxFramePayload) {
         this.session = session;
         this.id = id;
         this.caller = caller;
         this.sendWindow = new FlowWindow(sendWindow);
-        this.recvWindow = new FlowWindow(recvWindow);
+        this.recvWindow = recvWindow;
         this.maxFramePayload = maxFramePayload;
     }
 
@@ -93,8 +95,8 @@ final class V2Stream implements AgentStream {
             if (closed || remoteEnded) {
                 return;
             }
-            recvWindow.credit(id, bytes);
-            session.send(FrameCodec.encode(new Frame.WindowUpdate(id, bytes)), null);
+            int increment = recvWindow.consumed(id, bytes, System.nanoTime(), session.rttNanos());
+            session.send(FrameCodec.encode(new Frame.WindowUpdate(id, increment)), null);
         }
     }
 
@@ -168,6 +170,11 @@ final class V2Stream implements AgentStream {
             sendWindow.credit(id, increment);
         }
         caller.onWritable();
+    }
+
+    /** Called with the session's monitor held when the stream is forgotten: its window growth is returned. */
+    void released() {
+        recvWindow.release();
     }
 
     private boolean closeIfDone() {

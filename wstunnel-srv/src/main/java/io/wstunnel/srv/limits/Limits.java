@@ -25,6 +25,9 @@ import java.util.Objects;
  * @param agentHelloTimeout        an agent socket that sends no HELLO for this long is closed (1008)
  * @param agentControlFramesPerSecond non-DATA frames, pings and frames for unknown streams an agent may send
  *                                 per second (burst: 10 s worth); beyond, its socket is closed (1008)
+ * @param maxStreamWindow          largest receive window one stream from an agent may grow to by auto-tuning
+ *                                 (PROTOCOL.md §3.6.1); at or below INITIAL_WINDOW (-stream-window) windows
+ *                                 never grow. Growth on one agent socket is at most twice this in total.
  */
 public record Limits(
         int maxHeaderBytes,
@@ -39,7 +42,8 @@ public record Limits(
         int maxTunnels,
         int maxStreamsPerAgent,
         Duration agentHelloTimeout,
-        int agentControlFramesPerSecond) {
+        int agentControlFramesPerSecond,
+        int maxStreamWindow) {
 
     /** Smallest accepted header limit: real browsers send 1-8 KiB. */
     public static final int MIN_HEADER_BYTES = 1024;
@@ -48,7 +52,7 @@ public record Limits(
     public static final Limits DEFAULT = new Limits(
             32 * 1024, 8 * 1024, 0, 0, 100, 256,
             Duration.ofSeconds(60), Duration.ofSeconds(30), Duration.ofSeconds(60),
-            10_000, 256, Duration.ofSeconds(10), 2_000);
+            10_000, 256, Duration.ofSeconds(10), 2_000, 8 * 1024 * 1024);
 
     public Limits {
         Objects.requireNonNull(idleTimeout, "idleTimeout");
@@ -66,6 +70,12 @@ public record Limits(
         require(maxTunnels >= 0, "max tunnels must be 0 (unlimited) or more");
         require(maxStreamsPerAgent >= 1, "max streams per agent must be at least 1");
         require(agentControlFramesPerSecond >= 1, "agent control frames per second must be at least 1");
+        require(maxStreamWindow >= 1, "max stream window must be at least 1");
+    }
+
+    /** Receive-window growth all streams of one agent socket may share (PROTOCOL.md §3.6.1). */
+    public long agentWindowBudget() {
+        return 2L * maxStreamWindow;
     }
 
     private static boolean positive(Duration d) {
@@ -109,6 +119,7 @@ public record Limits(
         private int maxStreamsPerAgent;
         private Duration agentHelloTimeout;
         private int agentControlFramesPerSecond;
+        private int maxStreamWindow;
 
         private Builder(Limits l) {
             maxHeaderBytes = l.maxHeaderBytes;
@@ -124,6 +135,7 @@ public record Limits(
             maxStreamsPerAgent = l.maxStreamsPerAgent;
             agentHelloTimeout = l.agentHelloTimeout;
             agentControlFramesPerSecond = l.agentControlFramesPerSecond;
+            maxStreamWindow = l.maxStreamWindow;
         }
 
         public Builder maxHeaderBytes(int v) { maxHeaderBytes = v; return this; }
@@ -139,11 +151,12 @@ public record Limits(
         public Builder maxStreamsPerAgent(int v) { maxStreamsPerAgent = v; return this; }
         public Builder agentHelloTimeout(Duration v) { agentHelloTimeout = v; return this; }
         public Builder agentControlFramesPerSecond(int v) { agentControlFramesPerSecond = v; return this; }
+        public Builder maxStreamWindow(int v) { maxStreamWindow = v; return this; }
 
         public Limits build() {
             return new Limits(maxHeaderBytes, maxUriLength, maxBodyBytes, requestsPerSecond, requestBurst,
                     maxConnectionsPerAddress, idleTimeout, requestParseTimeout, readTimeout, maxTunnels,
-                    maxStreamsPerAgent, agentHelloTimeout, agentControlFramesPerSecond);
+                    maxStreamsPerAgent, agentHelloTimeout, agentControlFramesPerSecond, maxStreamWindow);
         }
     }
 }
