@@ -7,13 +7,11 @@ import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
-import io.wstunnel.srv.TunnelServer;
+import io.wstunnel.srv.ServerPerTest;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -28,30 +26,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Our server with legacy (Go-framing) agents: streaming, ordering, limits and failures. */
-class LegacyServerTest {
+class LegacyServerTest extends ServerPerTest {
     static final String TOKEN = "legacy-token-0123456789";
-    TunnelServer server;
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @BeforeEach
-    void start() {
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
-                .httpTimeout(Duration.ofSeconds(20)).build());
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(Duration.ZERO);
-    }
-
-    URI url(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
-    }
 
     CompletableFuture<HttpResponse<byte[]>> get(String path) {
         return http.sendAsync(HttpRequest.newBuilder(url(path)).header("X-Token", TOKEN).build(),
@@ -341,9 +320,7 @@ class LegacyServerTest {
 
     @Test
     void anAgentThatStopsPingingIsClosedAfterWsTimeout() throws Exception {
-        server.stop(Duration.ZERO);
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0).wsTimeout(Duration.ofSeconds(2))
-                .httpTimeout(Duration.ofSeconds(20)).build());
+        restart(ServerConfig.builder().wsTimeout(Duration.ofSeconds(2)).httpTimeout(Duration.ofSeconds(20)));
         try (LegacyTestAgent pinging = LegacyTestAgent.connect(server.port(), TOKEN);
              LegacyTestAgent silent = LegacyTestAgent.connect(server.port(), TOKEN + "-2", false)) {
             assertThat(silent.closed.get(10, TimeUnit.SECONDS)).isNotNull();
