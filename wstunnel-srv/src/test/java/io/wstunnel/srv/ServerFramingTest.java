@@ -8,8 +8,6 @@ import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.Settings;
 import java.io.InputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -17,30 +15,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The real server driven by a raw-frame agent: routing, flow control and failure semantics. */
-class ServerFramingTest {
+class ServerFramingTest extends ServerPerTest {
     static final String TOKEN = "test-token-0123456789";
-    TunnelServer server;
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @BeforeEach
-    void start() {
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
-                .httpTimeout(Duration.ofSeconds(20)).build());
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(Duration.ZERO);
-    }
-
-    URI url(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
-    }
 
     CompletableFuture<HttpResponse<String>> get(String path) {
         return http.sendAsync(HttpRequest.newBuilder(url(path)).header("X-Token", TOKEN).build(),
@@ -264,9 +243,7 @@ class ServerFramingTest {
 
     @Test
     void requestsWaitForAnAgentThenTimeOut() throws Exception {
-        server.stop(Duration.ZERO);
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
-                .httpTimeout(Duration.ofSeconds(2)).maxRequestsPerTunnel(2).build());
+        restart(ServerConfig.builder().httpTimeout(Duration.ofSeconds(2)).maxRequestsPerTunnel(2));
         FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT).close(); // the token becomes known
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.agents() == 0);
         long t0 = System.nanoTime();
@@ -359,9 +336,7 @@ class ServerFramingTest {
 
     @Test
     void aBusyAgentIsNotMistakenForAFlood() throws Exception {
-        server.stop(Duration.ZERO);
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
-                .limits(io.wstunnel.srv.limits.Limits.builder().agentControlFramesPerSecond(5).build()).build());
+        restart(ServerConfig.builder().limits(io.wstunnel.srv.limits.Limits.builder().agentControlFramesPerSecond(5).build()));
         try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT)) {
             // 200 exchanges, far beyond the control-frame budget (5/s, burst 50): REPLYs, RESETs and
             // credits on live streams are progress, not a flood.

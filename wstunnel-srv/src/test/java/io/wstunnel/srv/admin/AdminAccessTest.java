@@ -2,6 +2,7 @@ package io.wstunnel.srv.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import java.net.InetAddress;
 import java.net.http.HttpResponse;
@@ -91,7 +92,7 @@ class AdminAccessTest extends AdminTestSupport {
     @Test
     void noResponseEverContainsAFullToken() throws Exception {
         start();
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         var inFlight = tunnelled(VECTOR_TOKEN, "/_token/" + VECTOR_TOKEN + "/x");
         a.next(io.wstunnel.protocol.Frame.Open.class);
         var viaPath = http.sendAsync(java.net.http.HttpRequest.newBuilder(url("/_token/" + VECTOR_TOKEN + "/y")).build(),

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import java.net.URI;
 import java.net.http.HttpRequest;
@@ -56,7 +57,7 @@ class AdminControlTest extends AdminTestSupport {
     void eventStreamBlockUnblockAndDisconnect() throws Exception {
         start();
         BlockingQueue<String> ev = events(server.port());
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         assertThat(awaitLine(ev, "event: ")).isEqualTo("event: agent_connected");
         String data = awaitLine(ev, "data: ");
         assertThat(data).contains("\"token\":\"vectorto...\"", "\"protocol\":\"wstunnel.v2\"").doesNotContain(VECTOR_TOKEN);
@@ -74,7 +75,7 @@ class AdminControlTest extends AdminTestSupport {
         HttpResponse<String> caller = tunnelled(VECTOR_TOKEN, "/x").get(10, TimeUnit.SECONDS);
         assertThat(caller.statusCode()).isEqualTo(403);
         assertThat(caller.body()).isEqualTo("Tunnel token blocked by the server administrator");
-        assertThatThrownBy(() -> TestAgent.connect(server.port(), VECTOR_TOKEN)).hasStackTraceContaining("403");
+        assertThatThrownBy(() -> FrameAgent.connect(server.port(), VECTOR_TOKEN)).hasStackTraceContaining("403");
         JsonNode aud = JSON.readTree(get("/admin/auditing").body());
         assertThat(aud.get("tunnels").get(id).get("blocked").asBoolean()).isTrue();
         assertThat(JSON.readTree(get("/admin/monitoring").body()).get("blocked_tokens").get(0).asText()).isEqualTo(id);
@@ -82,7 +83,7 @@ class AdminControlTest extends AdminTestSupport {
         // unblock: agents are welcome again
         assertThat(post("/admin/tokens/" + id + "/unblock").statusCode()).isEqualTo(200);
         awaitLine(ev, "event: token_unblocked");
-        TestAgent b = agent(VECTOR_TOKEN);
+        FrameAgent b = agent(VECTOR_TOKEN);
         awaitLine(ev, "event: agent_connected");
         String data2 = awaitLine(ev, "data: ");
         String agent2 = JSON.readTree(data2.substring(6)).get("agent_id").asText();

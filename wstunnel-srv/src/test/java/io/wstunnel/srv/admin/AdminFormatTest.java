@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
@@ -46,7 +47,7 @@ class AdminFormatTest extends AdminTestSupport {
     @Test
     void statsWithARequestInFlightShowsPendingAndCallerAddress() throws Exception {
         start();
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         CompletableFuture<HttpResponse<String>> slow = tunnelled(VECTOR_TOKEN, "/slow");
         Frame.Open open = a.next(Frame.Open.class);
         HttpResponse<String> r = get("/_stats");
@@ -79,7 +80,7 @@ class AdminFormatTest extends AdminTestSupport {
     void statsWithTwoTokensListsBothInArrivalOrderWithClientVersion() throws Exception {
         start();
         agent(VECTOR_TOKEN);
-        closeLater(TestAgent.connect(server.port(), CURL_TOKEN, Map.of("X-Client-Version", "curl-probe")));
+        closeLater(FrameAgent.connect(server.port(), CURL_TOKEN, Map.of("X-Client-Version", "curl-probe")));
         assertThat(maskStats(get("/_stats").body())).isEqualTo(maskStats(vectorBody("stats-local-two-tokens.txt")));
     }
 
@@ -94,9 +95,9 @@ class AdminFormatTest extends AdminTestSupport {
     @Test
     void maxClientsAddsPerTokenClientLines() throws Exception {
         start(ServerConfig.builder().maxClientsPerToken(1).password("pwtoken0123456789ab", "s3cret"));
-        closeLater(TestAgent.connect(server.port(), "pwtoken0123456789ab", Map.of("Authorization",
+        closeLater(FrameAgent.connect(server.port(), "pwtoken0123456789ab", Map.of("Authorization",
                 "Basic " + java.util.Base64.getEncoder().encodeToString("pwtoken0123456789ab:s3cret".getBytes()))));
-        closeLater(TestAgent.connect(server.port(), "nopwtoken0123456789"));
+        closeLater(FrameAgent.connect(server.port(), "nopwtoken0123456789"));
         String body = get("/_stats", "X-Forwarded-For", "10.0.0.1").body();
         // Go counted clients of password-checked tokens only; we count every token with agents.
         assertThat(body).contains("token_clients_pwtoken0...=1\n", "token_clients_nopwtoke...=1\n", "total_clients=2\n");
@@ -123,7 +124,7 @@ class AdminFormatTest extends AdminTestSupport {
         }
         Instant.parse(none.get("timestamp").asText()); // RFC 3339
 
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         JsonNode one = JSON.readTree(get("/admin/monitoring").body());
         JsonNode goOne = JSON.readTree(vectorBody("monitoring.txt"));
         for (String k : List.of("unique_tunnels", "tunnel_connections", "pending_requests")) {
@@ -159,7 +160,7 @@ class AdminFormatTest extends AdminTestSupport {
         assertThat(JSON.readTree(empty.body()).get("tunnels").size()).isZero();
 
         agent(VECTOR_TOKEN);
-        closeLater(TestAgent.connect(server.port(), CURL_TOKEN, Map.of("X-Client-Version", "curl-probe")));
+        closeLater(FrameAgent.connect(server.port(), CURL_TOKEN, Map.of("X-Client-Version", "curl-probe")));
         HttpResponse<String> r = get("/admin/auditing");
         assertThat(r.headers().firstValue("Content-Type")).contains("application/json");
         assertThat(r.body()).doesNotContain(VECTOR_TOKEN).doesNotContain(CURL_TOKEN);

@@ -3,6 +3,7 @@ package io.wstunnel.srv.admin;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.TunnelServer;
 import java.io.IOException;
@@ -60,8 +61,8 @@ abstract class AdminTestSupport {
         return c;
     }
 
-    TestAgent agent(String token) throws Exception {
-        return closeLater(TestAgent.connect(server.port(), token));
+    FrameAgent agent(String token) throws Exception {
+        return closeLater(FrameAgent.connect(server.port(), token));
     }
 
     URI url(String path) {
@@ -91,7 +92,7 @@ abstract class AdminTestSupport {
     }
 
     /** Answers the next request the agent gets with {@code status} and a small body. */
-    static void answer(TestAgent agent, int status, String body) throws Exception {
+    static void answer(FrameAgent agent, int status, String body) throws Exception {
         Frame.Open open = agent.next(Frame.Open.class);
         agent.send(new Frame.Reply(open.streamId(), new ResponseHead(status, "", Headers.of("Content-Length",
                 String.valueOf(body.length()))), false));

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -49,18 +50,18 @@ class AuditLogTest extends AdminTestSupport {
     void everyRequestAndTunnelEventIsOneJsonLine() throws Exception {
         Path file = dir.resolve("audit.log");
         start(ServerConfig.builder().auditLog(file.toString()).password(PW_TOKEN, "s3cret").maxClientsPerToken(1));
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         CompletableFuture<HttpResponse<String>> r = tunnelled(VECTOR_TOKEN, "/audited/path?q=1");
         answer(a, 200, "hello");
         assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         // auth failure, limit reject
         try {
-            TestAgent.connect(server.port(), PW_TOKEN).close();
+            FrameAgent.connect(server.port(), PW_TOKEN).close();
         } catch (Exception expected) {
             // 401
         }
         try {
-            TestAgent.connect(server.port(), VECTOR_TOKEN).close();
+            FrameAgent.connect(server.port(), VECTOR_TOKEN).close();
         } catch (Exception expected) {
             // 429
         }
@@ -114,7 +115,7 @@ class AuditLogTest extends AdminTestSupport {
         Path file = dir.resolve("audit.log");
         start(ServerConfig.builder().auditLog(file.toString())
                 .limits(io.wstunnel.srv.limits.Limits.builder().requestsPerSecond(0.001).requestBurst(1).build()));
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         CompletableFuture<HttpResponse<String>> first = tunnelled(VECTOR_TOKEN, "/one");
         answer(a, 200, "ok");
         assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);

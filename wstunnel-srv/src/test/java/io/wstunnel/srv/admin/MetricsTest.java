@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import java.io.InputStream;
 import java.net.http.HttpRequest;
@@ -64,7 +65,7 @@ class MetricsTest extends AdminTestSupport {
                 "wstunnel_requests_queued", "process_uptime_seconds");
         assertThat(m0.keySet()).anyMatch(k -> k.startsWith("jvm_memory_used_bytes"));
         assertThat(m0.keySet()).anyMatch(k -> k.startsWith("jvm_threads_live_threads"));
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         CompletableFuture<HttpResponse<String>> r = tunnelled(VECTOR_TOKEN, "/m");
         answer(a, 201, "created");
         assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(201);
@@ -85,7 +86,7 @@ class MetricsTest extends AdminTestSupport {
             assertThat(m.keySet()).anyMatch(k -> k.startsWith("wstunnel_request_duration_seconds_bucket{le="));
         });
         a.close();
-        closeLater(TestAgent.connect(server.port(), VECTOR_TOKEN));
+        closeLater(FrameAgent.connect(server.port(), VECTOR_TOKEN));
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
             Map<String, Double> m = scrape();
             assertThat(v(m, "wstunnel_agent_reconnects_total")).isEqualTo(1);
@@ -96,7 +97,7 @@ class MetricsTest extends AdminTestSupport {
     @Test
     void bytesAreCountedWhileALongStreamFlowsBothWays() throws Exception {
         start();
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         byte[] upload = new byte[50_000];
         CompletableFuture<HttpResponse<InputStream>> call = http.sendAsync(HttpRequest.newBuilder(url("/stream"))
                 .header("X-Token", VECTOR_TOKEN).POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(),
@@ -148,7 +149,7 @@ class MetricsTest extends AdminTestSupport {
     @Test
     void metricsStayOffTheTunnelWhenTheRequestCarriesAToken() throws Exception {
         start(ServerConfig.builder());
-        TestAgent a = agent(VECTOR_TOKEN);
+        FrameAgent a = agent(VECTOR_TOKEN);
         CompletableFuture<HttpResponse<String>> r = tunnelled(VECTOR_TOKEN, "/metrics");
         answer(a, 200, "app metrics");
         assertThat(r.get(10, TimeUnit.SECONDS).body()).isEqualTo("app metrics");

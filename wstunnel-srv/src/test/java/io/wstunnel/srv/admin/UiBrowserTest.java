@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wstunnel.srv.FrameAgent;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -149,7 +150,7 @@ class UiBrowserTest extends AdminTestSupport {
                     Duration.ofSeconds(20));
             assertThat(cdp.evaluate("document.querySelectorAll('#tunnels tr[data-token-id]').length").asInt()).isZero();
 
-            TestAgent agent = agent(VECTOR_TOKEN);
+            FrameAgent agent = agent(VECTOR_TOKEN);
             String id = TokenIds.id(VECTOR_TOKEN);
             String row = "document.querySelector('#tunnels tr[data-token-id=\"" + id + "\"]')";
             waitFor(cdp, row + " !== null", JsonNode::asBoolean, Duration.ofSeconds(15));

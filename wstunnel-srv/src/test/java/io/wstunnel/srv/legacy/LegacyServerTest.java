@@ -3,22 +3,17 @@ package io.wstunnel.srv.legacy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wstunnel.protocol.Frame;
-import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
-import io.wstunnel.protocol.Settings;
-import io.wstunnel.protocol.Subprotocol;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
-import io.wstunnel.srv.TunnelServer;
+import io.wstunnel.srv.ServerPerTest;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,35 +24,13 @@ import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Our server with legacy (Go-framing) agents: streaming, ordering, limits and failures. */
-class LegacyServerTest {
+class LegacyServerTest extends ServerPerTest {
     static final String TOKEN = "legacy-token-0123456789";
-    TunnelServer server;
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-    @BeforeEach
-    void start() {
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0)
-                .httpTimeout(Duration.ofSeconds(20)).build());
-    }
-
-    @AfterEach
-    void stop() {
-        server.stop(Duration.ZERO);
-    }
-
-    URI url(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
-    }
 
     CompletableFuture<HttpResponse<byte[]>> get(String path) {
         return http.sendAsync(HttpRequest.newBuilder(url(path)).header("X-Token", TOKEN).build(),
@@ -347,9 +320,7 @@ class LegacyServerTest {
 
     @Test
     void anAgentThatStopsPingingIsClosedAfterWsTimeout() throws Exception {
-        server.stop(Duration.ZERO);
-        server = TunnelServer.start(ServerConfig.builder().host("127.0.0.1").port(0).wsTimeout(Duration.ofSeconds(2))
-                .httpTimeout(Duration.ofSeconds(20)).build());
+        restart(ServerConfig.builder().wsTimeout(Duration.ofSeconds(2)).httpTimeout(Duration.ofSeconds(20)));
         try (LegacyTestAgent pinging = LegacyTestAgent.connect(server.port(), TOKEN);
              LegacyTestAgent silent = LegacyTestAgent.connect(server.port(), TOKEN + "-2", false)) {
             assertThat(silent.closed.get(10, TimeUnit.SECONDS)).isNotNull();
@@ -368,7 +339,7 @@ class LegacyServerTest {
     @Test
     void legacyAndV2AgentsServeOneToken() throws Exception {
         try (LegacyTestAgent legacy = LegacyTestAgent.connect(server.port(), TOKEN);
-             MiniV2Agent v2 = MiniV2Agent.connect(server.port(), TOKEN)) {
+             FrameAgent v2 = FrameAgent.connect(server.port(), TOKEN)) {
             int servedLegacy = 0;
             int servedV2 = 0;
             for (int round = 0; round < 6; round++) {
@@ -406,55 +377,6 @@ class LegacyServerTest {
 
     static String sha(byte[] b) throws Exception {
         return java.util.HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
-    }
-
-    /** The smallest wstunnel.v2 agent: HELLO, then raw frames (FrameAgent lives in another package). */
-    static final class MiniV2Agent implements AutoCloseable {
-        final BlockingQueue<Frame> frames;
-        private final WebSocket ws;
-
-        private MiniV2Agent(WebSocket ws, BlockingQueue<Frame> frames) {
-            this.ws = ws;
-            this.frames = frames;
-        }
-
-        static MiniV2Agent connect(int port, String token) throws Exception {
-            BlockingQueue<Frame> q = new LinkedBlockingQueue<>();
-            WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols(Subprotocol.V2)
-                    .header("Origin", token).buildAsync(URI.create("ws://127.0.0.1:" + port + "/_tunnel"),
-                            new WebSocket.Listener() {
-                                private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-
-                                @Override
-                                public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
-                                    byte[] b = new byte[data.remaining()];
-                                    data.get(b);
-                                    partial.writeBytes(b);
-                                    if (last) {
-                                        q.add(FrameCodec.decode(ByteBuffer.wrap(partial.toByteArray()), Settings.DEFAULT));
-                                        partial.reset();
-                                    }
-                                    w.request(1);
-                                    return null;
-                                }
-                            }).get(5, TimeUnit.SECONDS);
-            MiniV2Agent a = new MiniV2Agent(ws, q);
-            Frame hello = q.poll(5, TimeUnit.SECONDS);
-            if (!(hello instanceof Frame.Hello)) {
-                throw new AssertionError("expected HELLO, got " + hello);
-            }
-            a.send(new Frame.Hello(Settings.DEFAULT));
-            return a;
-        }
-
-        synchronized void send(Frame f) throws Exception {
-            ws.sendBinary(FrameCodec.encode(f), true).get(5, TimeUnit.SECONDS);
-        }
-
-        @Override
-        public void close() {
-            ws.abort();
-        }
     }
 
     static byte[] concat(byte[]... parts) {

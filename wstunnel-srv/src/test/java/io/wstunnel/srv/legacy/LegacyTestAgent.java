@@ -1,22 +1,17 @@
 package io.wstunnel.srv.legacy;
 
+import io.wstunnel.srv.MessageSocket;
 import java.io.ByteArrayOutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A legacy (Go-style) agent written from LEGACY.md alone, with a hand-written minimal parser (it
@@ -45,15 +40,21 @@ final class LegacyTestAgent implements AutoCloseable {
         }
     }
 
-    final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
-    final AtomicInteger pongs = new AtomicInteger();
-    private final WebSocket ws;
-    private final ScheduledExecutorService pinger;
+    /** Request messages in arrival order; one this agent cannot parse has method "BROKEN". */
+    final BlockingQueue<Request> requests;
+    /** The close code the server sent (1005 when it sent none), or -1 when the socket failed. */
+    final CompletableFuture<Integer> closed;
+    private final MessageSocket<Request> socket;
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "legacy-test-agent-ping");
+        t.setDaemon(true);
+        return t;
+    });
 
-    private LegacyTestAgent(WebSocket ws, ScheduledExecutorService pinger) {
-        this.ws = ws;
-        this.pinger = pinger;
+    private LegacyTestAgent(MessageSocket<Request> socket) {
+        this.socket = socket;
+        this.requests = socket.messages;
+        this.closed = socket.closed;
     }
 
     static LegacyTestAgent connect(int port, String token) throws Exception {
@@ -61,112 +62,44 @@ final class LegacyTestAgent implements AutoCloseable {
     }
 
     static LegacyTestAgent connect(int port, String token, boolean pings) throws Exception {
-        LegacyTestAgent[] self = new LegacyTestAgent[1];
-        BlockingQueue<Request> early = new LinkedBlockingQueue<>();
-        CompletableFuture<Integer> closed = new CompletableFuture<>();
-        AtomicInteger pongs = new AtomicInteger();
-        java.util.concurrent.atomic.AtomicLong partialBytes = new java.util.concurrent.atomic.AtomicLong();
-        WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-                .header("Origin", token)
-                .header("X-Client-Version", "legacy-test-agent")
-                .connectTimeout(Duration.ofSeconds(5))
-                .buildAsync(URI.create("ws://127.0.0.1:" + port + "/_tunnel"), new WebSocket.Listener() {
-                    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-
-                    @Override
-                    public CompletionStage<?> onBinary(WebSocket w, ByteBuffer data, boolean last) {
-                        byte[] b = new byte[data.remaining()];
-                        data.get(b);
-                        partial.writeBytes(b);
-                        partialBytes.set(last ? 0 : partial.size());
-                        if (last) {
-                            early.add(parseOrBroken(partial.toByteArray()));
-                            partial.reset();
-                        }
-                        w.request(1);
-                        return null;
-                    }
-
-                    @Override
-                    public CompletionStage<?> onPong(WebSocket w, ByteBuffer message) {
-                        pongs.incrementAndGet();
-                        w.request(1);
-                        return null;
-                    }
-
-                    @Override
-                    public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
-                        closed.complete(statusCode);
-                        return null;
-                    }
-
-                    @Override
-                    public void onError(WebSocket w, Throwable error) {
-                        closed.complete(-1);
-                    }
-                }).get(5, TimeUnit.SECONDS);
-        if (ws.getSubprotocol() != null && !ws.getSubprotocol().isEmpty()) {
-            throw new AssertionError("server selected a subprotocol for a legacy agent: " + ws.getSubprotocol());
+        MessageSocket<Request> socket = MessageSocket.open(MessageSocket.tunnel(port), null, token,
+                Map.of("X-Client-Version", "legacy-test-agent"), null, LegacyTestAgent::parseOrBroken);
+        String sub = socket.subprotocol();
+        if (sub != null && !sub.isEmpty()) {
+            socket.abort();
+            throw new AssertionError("server selected a subprotocol for a legacy agent: " + sub);
         }
-        ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "legacy-test-agent-ping");
-            t.setDaemon(true);
-            return t;
-        });
-        LegacyTestAgent a = new LegacyTestAgent(ws, pinger);
-        self[0] = a;
-        a.requestsFrom(early);
-        a.closedFrom(closed, pongs);
-        a.partialBytes = partialBytes;
+        LegacyTestAgent a = new LegacyTestAgent(socket);
         if (pings) {
-            pinger.scheduleAtFixedRate(a::ping, 0, 1, TimeUnit.SECONDS);
+            a.pinger.scheduleAtFixedRate(a::ping, 0, 1, TimeUnit.SECONDS);
         }
         return a;
     }
 
-    private BlockingQueue<Request> source;
-    private AtomicInteger pongSource;
-    private CompletableFuture<Integer> closedSource;
-
-    private void requestsFrom(BlockingQueue<Request> q) {
-        source = q;
-    }
-
-    private void closedFrom(CompletableFuture<Integer> c, AtomicInteger p) {
-        closedSource = c;
-        pongSource = p;
-        c.whenComplete((v, e) -> closed.complete(v == null ? -1 : v));
-    }
-
-    private java.util.concurrent.atomic.AtomicLong partialBytes;
-
     /** Bytes received so far of a message whose last fragment has not arrived yet. */
     long partialBytes() {
-        return partialBytes.get();
+        return socket.partialBytes();
     }
 
     int pongCount() {
-        return pongSource.get();
+        return socket.pongs();
     }
 
+    /** Takes the agent's lock, as sends do: a ping never splits a message that send() is writing. */
     private synchronized void ping() {
         try {
-            ws.sendPing(ByteBuffer.allocate(0)).get(5, TimeUnit.SECONDS);
+            socket.sendPing();
         } catch (Exception ignored) {
             // the socket is closing
         }
     }
 
     Request next() throws InterruptedException {
-        Request r = source.poll(15, TimeUnit.SECONDS);
-        if (r == null) {
-            throw new AssertionError("no request message within 15 s");
-        }
-        return r;
+        return MessageSocket.take(requests, 15, "request message");
     }
 
     Request poll(long millis) throws InterruptedException {
-        return source.poll(millis, TimeUnit.MILLISECONDS);
+        return requests.poll(millis, TimeUnit.MILLISECONDS);
     }
 
     /** Sends one message, split into WebSocket fragments of at most {@code fragment} bytes. */
@@ -175,14 +108,14 @@ final class LegacyTestAgent implements AutoCloseable {
         do {
             int n = Math.min(fragment, message.length - pos);
             boolean last = pos + n == message.length;
-            ws.sendBinary(ByteBuffer.wrap(message, pos, n), last).get(10, TimeUnit.SECONDS);
+            socket.sendBinary(ByteBuffer.wrap(message, pos, n), last);
             pos += n;
         } while (pos < message.length);
     }
 
     /** Sends one fragment of a message ({@code last} ends it). */
     synchronized void sendFragment(byte[] part, boolean last) throws Exception {
-        ws.sendBinary(ByteBuffer.wrap(part), last).get(10, TimeUnit.SECONDS);
+        socket.sendBinary(ByteBuffer.wrap(part), last);
     }
 
     void reply(String idText, String response) throws Exception {
@@ -198,12 +131,12 @@ final class LegacyTestAgent implements AutoCloseable {
     }
 
     void sendText(String s) throws Exception {
-        ws.sendText(s, true).get(5, TimeUnit.SECONDS);
+        socket.sendText(s);
     }
 
     void abort() {
         pinger.shutdownNow();
-        ws.abort();
+        socket.abort();
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.Subprotocol;
+import io.wstunnel.srv.V2Agent;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -12,25 +13,22 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A raw-socket wstunnel.v2 test agent: writes WebSocket frames itself (mask key 0), so it can send
  * anything, fast (a flood of 100k frames takes milliseconds), and records every frame it receives.
  */
-final class WsAgent implements AutoCloseable {
-    final BlockingQueue<Frame> frames = new LinkedBlockingQueue<>();
-    /** The close code the server sent, or -1 when the socket ended without one. */
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+final class WsAgent extends V2Agent {
+    /** The reason in the server's close frame; "" until one arrives. */
     volatile String closeReason = "";
     private final Socket socket;
     private final OutputStream out;
     private final Thread reader;
 
     private WsAgent(Socket socket) throws IOException {
+        super(new LinkedBlockingQueue<>(), new CompletableFuture<>());
         this.socket = socket;
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
         this.reader = new Thread(this::readLoop, "ws-agent-reader");
@@ -66,15 +64,12 @@ final class WsAgent implements AutoCloseable {
     /** Upgrades, exchanges HELLOs. */
     static WsAgent connect(int port, String token, Settings mine) throws Exception {
         WsAgent a = upgrade(port, token);
-        a.send(new Frame.Hello(mine));
-        Frame hello = a.next();
-        if (!(hello instanceof Frame.Hello)) {
-            throw new AssertionError("expected HELLO first, got " + hello);
-        }
+        a.hello(mine);
         return a;
     }
 
-    synchronized void send(Frame f) throws IOException {
+    @Override
+    public synchronized void send(Frame f) throws IOException {
         writeFrame(0x2, FrameCodec.encode(f));
         out.flush();
     }
@@ -177,41 +172,8 @@ final class WsAgent implements AutoCloseable {
         }
     }
 
-    Frame next() throws InterruptedException {
-        Frame f = frames.poll(10, TimeUnit.SECONDS);
-        if (f == null) {
-            throw new AssertionError("no frame within 10 s");
-        }
-        return f;
-    }
-
-    @SuppressWarnings("unchecked")
-    <T extends Frame> T next(Class<T> type) throws InterruptedException {
-        while (true) {
-            Frame f = next();
-            if (type.isInstance(f)) {
-                return (T) f;
-            }
-        }
-    }
-
-    /** The next OPEN, or null if none arrives within {@code millis}. */
-    Frame.Open pollOpen(long millis) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
-        while (true) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return null;
-            }
-            Frame f = frames.poll(left, TimeUnit.NANOSECONDS);
-            if (f instanceof Frame.Open o) {
-                return o;
-            }
-        }
-    }
-
     @Override
-    public void close() {
+    public void abort() {
         try {
             socket.close();
         } catch (IOException ignored) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.TunnelServer;
 import io.wstunnel.srv.admin.TokenIds;
@@ -93,7 +94,7 @@ class AgentMtlsTest {
         assertThat(handshake(as(agent)).status()).isEqualTo(101);
 
         // A real agent with its certificate serves a caller that has none.
-        try (TlsAgent a = TlsAgent.connect(URI.create("wss://127.0.0.1:" + srv.port() + "/_tunnel"), TOKEN, as(agent),
+        try (FrameAgent a = FrameAgent.connect(URI.create("wss://127.0.0.1:" + srv.port() + "/_tunnel"), TOKEN, as(agent),
                 Map.of())) {
             HttpClient caller = HttpClient.newBuilder().sslContext(TestPki.trusting(server.cert())).build();
             CompletableFuture<HttpResponse<String>> resp = caller.sendAsync(HttpRequest.newBuilder(
@@ -113,7 +114,7 @@ class AgentMtlsTest {
         assertThat(handshake(as(agentCn)).status()).isEqualTo(101);
         assertThat(handshake(as(agentSanId)).status()).isEqualTo(101);
         assertThat(handshake(as(foreign)).text()).contains("403").endsWith(AgentCertificates.UNTRUSTED);
-        try (TlsAgent a = TlsAgent.connect(URI.create("wss://127.0.0.1:" + srv.port() + "/_tunnel"), TOKEN, as(agentCn),
+        try (FrameAgent a = FrameAgent.connect(URI.create("wss://127.0.0.1:" + srv.port() + "/_tunnel"), TOKEN, as(agentCn),
                 Map.of())) {
             assertThat(a).isNotNull();
         }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.FrameAgent;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.TunnelServer;
 import java.io.ByteArrayOutputStream;
@@ -74,7 +75,7 @@ class TlsServerTest {
     void httpsAndWssOnOnePortWithHttp1AndHttp2Callers() throws Exception {
         startPem(one, Duration.ZERO);
         SSLContext trust = TestPki.trusting(one.cert());
-        try (TlsAgent agent = TlsAgent.connect(URI.create("wss://127.0.0.1:" + server.port() + "/_tunnel"), TOKEN, trust,
+        try (FrameAgent agent = FrameAgent.connect(URI.create("wss://127.0.0.1:" + server.port() + "/_tunnel"), TOKEN, trust,
                 Map.of())) {
             for (HttpClient.Version v : new HttpClient.Version[] {HttpClient.Version.HTTP_1_1, HttpClient.Version.HTTP_2}) {
                 HttpClient http = HttpClient.newBuilder().sslContext(trust).version(v)
@@ -107,7 +108,7 @@ class TlsServerTest {
     void http2CallerStreamsARequestBodyAndAResponseBody() throws Exception {
         startPem(one, Duration.ZERO);
         SSLContext trust = TestPki.trusting(one.cert());
-        try (TlsAgent agent = TlsAgent.connect(URI.create("wss://127.0.0.1:" + server.port() + "/_tunnel"), TOKEN, trust,
+        try (FrameAgent agent = FrameAgent.connect(URI.create("wss://127.0.0.1:" + server.port() + "/_tunnel"), TOKEN, trust,
                 Map.of())) {
             HttpClient http = HttpClient.newBuilder().sslContext(trust).version(HttpClient.Version.HTTP_2).build();
             byte[] body = new byte[600 * 1024];
