@@ -33,7 +33,6 @@ public final class CallerRequest extends OwnedCallerStream {
 
     private final HttpServerExchange exchange;
     private final boolean hasBody;
-    private final int ackThreshold;
     private final RequestLog requestLog;
     private final long startNanos = System.nanoTime();
     private final io.wstunnel.srv.admin.RequestInfo info;
@@ -45,7 +44,6 @@ public final class CallerRequest extends OwnedCallerStream {
     private StreamSinkChannel responseChannel;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private boolean responseEnded;
-    private int unacked;
     private long bytesOut;
     private int status;
     private boolean logged;
@@ -62,11 +60,10 @@ public final class CallerRequest extends OwnedCallerStream {
     /** @param maxBodyBytes request body limit (0 = none): beyond it, 413 or a broken stream and RESET */
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog, long maxBodyBytes) {
-        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis);
+        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.maxBodyBytes = maxBodyBytes;
         this.exchange = exchange;
         this.hasBody = RequestHeads.hasBody(exchange);
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
         this.requestLog = requestLog;
         this.info = new io.wstunnel.srv.admin.RequestInfo(requestId(), tunnel, head.method(), head.target(),
                 io.wstunnel.srv.admin.RequestInfo.hostPort(exchange.getSourceAddress()));
@@ -207,17 +204,12 @@ public final class CallerRequest extends OwnedCallerStream {
                 return;
             }
             while (true) {
-                int credit = stream().sendCredit();
-                if (credit == 0) {
-                    requestChannel.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                int room = agentRoom();
+                if (room == 0) {
+                    requestChannel.suspendReads(); // onWritable() resumes
                     return;
                 }
-                if (!stream().socketWritable()) {
-                    requestChannel.suspendReads();
-                    stream().whenSocketWritable(this::onWritable);
-                    return;
-                }
-                readBuffer.clear().limit(Math.min(credit, Math.min(readBuffer.capacity(), stream().maxFramePayload())));
+                readBuffer.clear().limit(Math.min(room, readBuffer.capacity()));
                 int n = requestChannel.read(readBuffer);
                 if (n < 0) {
                     long declared = exchange.getRequestContentLength();
@@ -261,23 +253,15 @@ public final class CallerRequest extends OwnedCallerStream {
             return true;
         }
         while (prefetched.hasRemaining()) {
-            int credit = stream().sendCredit();
-            if (credit == 0) {
+            int room = agentRoom();
+            if (room == 0) {
                 requestChannel.suspendReads();
                 return false;
             }
-            if (!stream().socketWritable()) {
-                requestChannel.suspendReads();
-                stream().whenSocketWritable(this::onWritable);
-                return false;
-            }
-            int n = Math.min(prefetched.remaining(), Math.min(credit, stream().maxFramePayload()));
-            ByteBuffer slice = prefetched.slice();
-            slice.limit(n);
-            prefetched.position(prefetched.position() + n);
-            bytesIn += n;
-            requestLog.events().requestBytesIn(info, n);
-            stream().sendData(slice, false);
+            ByteBuffer part = take(prefetched, room);
+            bytesIn += part.remaining();
+            requestLog.events().requestBytesIn(info, part.remaining());
+            stream().sendData(part, false);
         }
         prefetched = null;
         if (prefetchEof) {
@@ -323,13 +307,14 @@ public final class CallerRequest extends OwnedCallerStream {
         if (phase() != Phase.REPLIED) {
             return;
         }
+        int took = 0;
         try {
             while (!pending.isEmpty()) {
                 ByteBuffer b = pending.peek();
                 int n = responseChannel.write(b);
                 bytesOut += n;
                 requestLog.events().requestBytesOut(info, n);
-                unacked += n;
+                took += n;
                 if (b.hasRemaining()) {
                     break;
                 }
@@ -339,10 +324,7 @@ public final class CallerRequest extends OwnedCallerStream {
             callerGone("response write: " + e.getMessage());
             return;
         }
-        if (!responseEnded && unacked >= ackThreshold) {
-            stream().consumed(unacked);
-            unacked = 0;
-        }
+        credit(took, responseEnded);
         if (!pending.isEmpty()) {
             responseChannel.resumeWrites();
         } else if (responseEnded) {

@@ -41,21 +41,18 @@ public final class TcpBridge extends OwnedCallerStream {
     private final WebSocketChannel channel;
     private final String name;
     private final long pingMillis;
-    private final int ackThreshold;
 
     private int refusals;
     private final ArrayDeque<ByteBuffer> toAgent = new ArrayDeque<>();
     private boolean agentEnded;
     private int inFlightToClient;
-    private int unacked;
 
     public TcpBridge(WebSocketChannel channel, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                      long pingMillis, int receiveWindow) {
-        super(channel.getIoThread(), tunnel, head, requestId, timeoutMillis);
+        super(channel.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.channel = channel;
         this.name = head.target();
         this.pingMillis = pingMillis;
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
 
     /** Call on the channel's IO thread, right after the handshake. */
@@ -144,22 +141,13 @@ public final class TcpBridge extends OwnedCallerStream {
             return;
         }
         while (!toAgent.isEmpty()) {
-            int credit = stream().sendCredit();
-            if (credit == 0) {
-                channel.suspendReceives(); // resumed on WINDOW_UPDATE
-                return;
-            }
-            if (!stream().socketWritable()) {
-                channel.suspendReceives();
-                stream().whenSocketWritable(this::onWritable);
+            int room = agentRoom();
+            if (room == 0) {
+                channel.suspendReceives(); // onWritable() resumes
                 return;
             }
             ByteBuffer b = toAgent.peek();
-            int n = Math.min(b.remaining(), Math.min(credit, stream().maxFramePayload()));
-            ByteBuffer part = b.slice();
-            part.limit(n);
-            b.position(b.position() + n);
-            stream().sendData(part, false);
+            stream().sendData(take(b, room), false);
             if (!b.hasRemaining()) {
                 toAgent.poll();
             }
@@ -198,11 +186,7 @@ public final class TcpBridge extends OwnedCallerStream {
         if (phase() != Phase.REPLIED) {
             return;
         }
-        unacked += n;
-        if (!agentEnded && unacked >= ackThreshold && stream() != null) {
-            stream().consumed(unacked);
-            unacked = 0;
-        }
+        credit(n, agentEnded);
         if (agentEnded && inFlightToClient == 0) {
             close(1000, "tcp target closed the connection");
         }

@@ -48,7 +48,6 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     enum Mode { UPGRADING, SPLICING, REFUSAL_BODY }
 
     private final HttpServerExchange exchange;
-    private final int ackThreshold;
 
     private Mode mode;
     private int refusals;
@@ -60,7 +59,6 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private boolean agentEnded;
     private int pendingBytes;
-    private int unacked;
     private long bytesIn;
     private long bytesOut;
     /** Caller-bound idle time after which a PING is put between two frames; 0 = never. */
@@ -80,10 +78,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     /** @param pingMillis caller-bound idle time after which a keep-alive PING is injected; 0 disables */
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow, long pingMillis) {
-        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis);
+        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.pingMillis = Math.max(0, pingMillis);
         this.exchange = exchange;
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
@@ -226,17 +223,12 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         try {
             while (true) {
-                int credit = stream().sendCredit();
-                if (credit == 0) {
-                    source.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                int room = agentRoom();
+                if (room == 0) {
+                    source.suspendReads(); // onWritable() resumes
                     return;
                 }
-                if (!stream().socketWritable()) {
-                    source.suspendReads();
-                    stream().whenSocketWritable(this::onWritable);
-                    return;
-                }
-                readBuffer.clear().limit(Math.min(credit, readBuffer.capacity()));
+                readBuffer.clear().limit(Math.min(room, readBuffer.capacity()));
                 int n = source.read(readBuffer);
                 if (!in(Mode.SPLICING) || stream() == null) {
                     return; // the read noticed the connection closing (callerGone ran)
@@ -304,20 +296,18 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                 }
                 ping = null;
             }
+            int took = 0;
             while (!pending.isEmpty()) {
                 ByteBuffer b = pending.peek();
                 int n = sink.write(b);
                 bytesOut += n;
-                unacked += n;
+                took += n;
                 if (b.hasRemaining()) {
                     break;
                 }
                 pending.poll();
             }
-            if (!agentEnded && unacked >= ackThreshold && stream() != null) {
-                stream().consumed(unacked);
-                unacked = 0;
-            }
+            credit(took, agentEnded);
             if (!pending.isEmpty()) {
                 sink.resumeWrites();
                 return;

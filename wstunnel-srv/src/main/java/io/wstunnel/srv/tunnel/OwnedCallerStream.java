@@ -27,6 +27,8 @@ public abstract class OwnedCallerStream implements CallerStream {
     private final RequestHead head;
     private final String requestId;
     private final long timeoutMillis;
+    /** Response credit goes back to the agent in batches of at least this (half the receive window). */
+    private final int ackThreshold;
     /** False exactly when DONE; read by the tunnel on any thread. */
     private volatile boolean active = true;
 
@@ -34,14 +36,17 @@ public abstract class OwnedCallerStream implements CallerStream {
     /** Non-null only while OPENED or REPLIED. */
     private AgentStream stream;
     private XnioExecutor.Key timeout;
+    /** Response bytes the caller's socket took that the agent has not been credited for yet. */
+    private int unacked;
 
     protected OwnedCallerStream(XnioIoThread owner, Tunnel tunnel, RequestHead head, String requestId,
-                                long timeoutMillis) {
+                                long timeoutMillis, int receiveWindow) {
         this.owner = owner;
         this.tunnel = tunnel;
         this.head = head;
         this.requestId = requestId;
         this.timeoutMillis = timeoutMillis;
+        this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
 
     @Override
@@ -191,6 +196,44 @@ public abstract class OwnedCallerStream implements CallerStream {
         if (timeout != null) {
             timeout.remove();
             timeout = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ flow control (owner thread)
+
+    /**
+     * Request bytes the attached stream takes in one DATA frame now. 0 while its window is spent or the
+     * agent socket is over its cap: {@link #onWritable} follows when either changes.
+     */
+    protected final int agentRoom() {
+        int credit = stream.sendCredit();
+        if (credit == 0) {
+            return 0;
+        }
+        if (!stream.socketWritable()) {
+            stream.whenSocketWritable(this::onWritable);
+            return 0;
+        }
+        return Math.min(credit, stream.maxFramePayload());
+    }
+
+    /** The next {@code max} bytes of {@code b} (all, if fewer) as a slice; {@code b} moves past them. */
+    protected static ByteBuffer take(ByteBuffer b, int max) {
+        ByteBuffer part = b.slice();
+        part.limit(Math.min(b.remaining(), max));
+        b.position(b.position() + part.limit());
+        return part;
+    }
+
+    /**
+     * The caller's socket took {@code n} more response bytes: they go back to the agent as credit once
+     * half the receive window is owed, unless the agent has ended its side (it needs no more then).
+     */
+    protected final void credit(int n, boolean agentEnded) {
+        unacked += n;
+        if (!agentEnded && unacked >= ackThreshold && stream != null) {
+            stream.consumed(unacked);
+            unacked = 0;
         }
     }
 
