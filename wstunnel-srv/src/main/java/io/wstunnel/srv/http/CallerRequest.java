@@ -7,7 +7,6 @@ import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
-import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.io.IOException;
@@ -18,8 +17,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
-import org.xnio.XnioExecutor;
-import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 
@@ -34,21 +31,12 @@ public final class CallerRequest extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(CallerRequest.class);
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
-    enum State { QUEUED, OPENED, REPLIED, DONE }
-
     private final HttpServerExchange exchange;
-    private final XnioIoThread owner;
-    private final Tunnel tunnel;
     private final boolean hasBody;
-    private final long timeoutMillis;
-    private final int ackThreshold;
     private final RequestLog requestLog;
     private final long startNanos = System.nanoTime();
     private final io.wstunnel.srv.admin.RequestInfo info;
 
-    private State state = State.QUEUED;
-    private AgentStream stream;
-    private XnioExecutor.Key timeout;
     private StreamSourceChannel requestChannel;
     private ByteBuffer readBuffer;
     private boolean requestEnded;
@@ -56,7 +44,6 @@ public final class CallerRequest extends OwnedCallerStream {
     private StreamSinkChannel responseChannel;
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private boolean responseEnded;
-    private int unacked;
     private long bytesOut;
     private int status;
     private boolean logged;
@@ -73,14 +60,10 @@ public final class CallerRequest extends OwnedCallerStream {
     /** @param maxBodyBytes request body limit (0 = none): beyond it, 413 or a broken stream and RESET */
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog, long maxBodyBytes) {
-        super(exchange.getIoThread(), head, requestId);
+        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.maxBodyBytes = maxBodyBytes;
         this.exchange = exchange;
-        this.owner = exchange.getIoThread();
-        this.tunnel = tunnel;
         this.hasBody = RequestHeads.hasBody(exchange);
-        this.timeoutMillis = timeoutMillis;
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
         this.requestLog = requestLog;
         this.info = new io.wstunnel.srv.admin.RequestInfo(requestId(), tunnel, head.method(), head.target(),
                 io.wstunnel.srv.admin.RequestInfo.hostPort(exchange.getSourceAddress()));
@@ -90,13 +73,13 @@ public final class CallerRequest extends OwnedCallerStream {
     void start() {
         requestLog.started(this);
         exchange.addExchangeCompleteListener((ex, next) -> {
-            if (state != State.DONE) {
+            if (phase() != Phase.DONE) {
                 callerGone("exchange ended early");
             }
             logCompletion();
             next.proceed();
         });
-        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        startTimeout();
         if (hasBody && exchange.getRequestContentLength() < 0) {
             prefetchChunked();
             return;
@@ -110,7 +93,7 @@ public final class CallerRequest extends OwnedCallerStream {
      * {@link StrictChunkedConduit}) and is never forwarded.
      */
     private void prefetchChunked() {
-        if (state != State.QUEUED || stream != null) {
+        if (phase() != Phase.QUEUED) {
             return;
         }
         if (requestChannel == null) {
@@ -156,13 +139,6 @@ public final class CallerRequest extends OwnedCallerStream {
         submit();
     }
 
-    private void submit() {
-        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
-            requestLog.events().requestRejected(info, "queue_full");
-            failNow(504, "too many requests in-flight, tunnel broken?");
-        }
-    }
-
     // ------------------------------------------------------------------ CallerStream (any thread)
 
     @Override
@@ -183,20 +159,35 @@ public final class CallerRequest extends OwnedCallerStream {
     }
 
     @Override
-    protected void opened(AgentStream s) {
-        if (state != State.QUEUED) {
-            s.reset(ErrorCode.CANCEL, "request no longer wanted");
-            return;
+    protected void queueFull() {
+        requestLog.events().requestRejected(info, "queue_full");
+        failNow(504, "too many requests in-flight, tunnel broken?");
+    }
+
+    @Override
+    protected void timedOut() {
+        requestLog.events().requestRejected(info, "timeout");
+        failNow(504, "Tunnel timeout");
+    }
+
+    @Override
+    protected boolean routeAgain(String reason) {
+        if (bytesIn != 0) {
+            return false; // its body has started: it cannot be sent again
         }
-        stream = s;
-        state = State.OPENED;
+        log.debug("req {} not processed by the agent ({}), routing it again", requestId(), reason);
+        return true;
+    }
+
+    @Override
+    protected void opened() {
         if (hasBody) {
             if (requestChannel != null) {
                 requestChannel.getReadSetter().set(ch -> pumpRequest());
             }
             if (requestChannel == null) {
                 requestChannel = exchange.getRequestChannel();
-                readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, s.maxFramePayload()));
+                readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream().maxFramePayload()));
                 requestChannel.getReadSetter().set(ch -> pumpRequest());
             }
             pumpRequest();
@@ -205,25 +196,20 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** Moves request body to the agent while it has credit; suspends reads otherwise. */
     private void pumpRequest() {
-        if (state == State.DONE || state == State.QUEUED || requestEnded || requestChannel == null || stream == null) {
-            return;
+        if (stream() == null || requestEnded || requestChannel == null) {
+            return; // no stream: QUEUED or DONE
         }
         try {
             if (!sendPrefetched()) {
                 return;
             }
             while (true) {
-                int credit = stream.sendCredit();
-                if (credit == 0) {
-                    requestChannel.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                int room = agentRoom();
+                if (room == 0) {
+                    requestChannel.suspendReads(); // onWritable() resumes
                     return;
                 }
-                if (!stream.socketWritable()) {
-                    requestChannel.suspendReads();
-                    stream.whenSocketWritable(this::onWritable);
-                    return;
-                }
-                readBuffer.clear().limit(Math.min(credit, Math.min(readBuffer.capacity(), stream.maxFramePayload())));
+                readBuffer.clear().limit(Math.min(room, readBuffer.capacity()));
                 int n = requestChannel.read(readBuffer);
                 if (n < 0) {
                     long declared = exchange.getRequestContentLength();
@@ -234,7 +220,7 @@ public final class CallerRequest extends OwnedCallerStream {
                     }
                     requestEnded = true;
                     requestChannel.suspendReads();
-                    stream.sendData(EMPTY, true);
+                    stream().sendData(EMPTY, true);
                     return;
                 }
                 if (n == 0) {
@@ -249,7 +235,7 @@ public final class CallerRequest extends OwnedCallerStream {
                     return;
                 }
                 requestLog.events().requestBytesIn(info, n);
-                stream.sendData(readBuffer, false);
+                stream().sendData(readBuffer, false);
             }
         } catch (MalformedBodyException e) {
             // A bad chunk later in the body: the agent gets a RESET, never an end of stream; the caller
@@ -267,28 +253,20 @@ public final class CallerRequest extends OwnedCallerStream {
             return true;
         }
         while (prefetched.hasRemaining()) {
-            int credit = stream.sendCredit();
-            if (credit == 0) {
+            int room = agentRoom();
+            if (room == 0) {
                 requestChannel.suspendReads();
                 return false;
             }
-            if (!stream.socketWritable()) {
-                requestChannel.suspendReads();
-                stream.whenSocketWritable(this::onWritable);
-                return false;
-            }
-            int n = Math.min(prefetched.remaining(), Math.min(credit, stream.maxFramePayload()));
-            ByteBuffer slice = prefetched.slice();
-            slice.limit(n);
-            prefetched.position(prefetched.position() + n);
-            bytesIn += n;
-            requestLog.events().requestBytesIn(info, n);
-            stream.sendData(slice, false);
+            ByteBuffer part = take(prefetched, room);
+            bytesIn += part.remaining();
+            requestLog.events().requestBytesIn(info, part.remaining());
+            stream().sendData(part, false);
         }
         prefetched = null;
         if (prefetchEof) {
             requestEnded = true;
-            stream.sendData(EMPTY, true);
+            stream().sendData(EMPTY, true);
             return false;
         }
         return true;
@@ -296,11 +274,6 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
-        if (state != State.OPENED) {
-            return;
-        }
-        cancelTimeout();
-        state = State.REPLIED;
         status = h.status();
         exchange.setStatusCode(status);
         if (!h.reason().isEmpty()) {
@@ -322,9 +295,6 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void data(ByteBuffer data, boolean endStream) {
-        if (state != State.REPLIED) {
-            return;
-        }
         if (data.hasRemaining()) {
             pending.add(data);
         }
@@ -334,16 +304,17 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** Writes what the caller's socket takes now; credits the agent for what was written. */
     private void pumpResponse() {
-        if (state != State.REPLIED) {
+        if (phase() != Phase.REPLIED) {
             return;
         }
+        int took = 0;
         try {
             while (!pending.isEmpty()) {
                 ByteBuffer b = pending.peek();
                 int n = responseChannel.write(b);
                 bytesOut += n;
                 requestLog.events().requestBytesOut(info, n);
-                unacked += n;
+                took += n;
                 if (b.hasRemaining()) {
                     break;
                 }
@@ -353,10 +324,7 @@ public final class CallerRequest extends OwnedCallerStream {
             callerGone("response write: " + e.getMessage());
             return;
         }
-        if (!responseEnded && unacked >= ackThreshold) {
-            stream.consumed(unacked);
-            unacked = 0;
-        }
+        credit(took, responseEnded);
         if (!pending.isEmpty()) {
             responseChannel.resumeWrites();
         } else if (responseEnded) {
@@ -368,15 +336,12 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** The whole response is handed to the caller's socket: flush and end. */
     private void finish() {
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null && !requestEnded && hasBody) {
-            // The agent answered before reading the whole body: stop the upload, drop the connection after.
-            stream.reset(ErrorCode.CANCEL, "response complete");
+        // The agent may answer before reading the whole body: then stop the upload, drop the connection after.
+        boolean uploading = hasBody && !requestEnded;
+        end(uploading ? "response complete" : null);
+        if (uploading) {
             exchange.setPersistent(false);
         }
-        stream = null;
         if (responseChannel == null) {
             exchange.endExchange();
             return;
@@ -397,19 +362,9 @@ public final class CallerRequest extends OwnedCallerStream {
     }
 
     @Override
-    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
-        if (state == State.DONE || state == State.QUEUED) {
-            return;
-        }
-        stream = null;
-        if (state == State.REPLIED) {
+    protected void reset(ErrorCode code, String reason) {
+        if (phase() == Phase.REPLIED) {
             breakResponse("agent reset the stream after the response started: " + code + " " + reason);
-            return;
-        }
-        if (notProcessed && bytesIn == 0) {
-            log.debug("req {} not processed by the agent ({}), routing it again", requestId(), reason);
-            state = State.QUEUED;
-            submit();
             return;
         }
         if (code == ErrorCode.INTERNAL_ERROR && "tunnel connection lost".equals(reason)) {
@@ -419,33 +374,16 @@ public final class CallerRequest extends OwnedCallerStream {
         }
     }
 
-    private void onTimeout() {
-        timeout = null;
-        if (state == State.QUEUED || state == State.OPENED) {
-            requestLog.events().requestRejected(info, "timeout");
-            failNow(504, "Tunnel timeout");
-        }
-    }
-
     /** Answers with a plain-text error, or breaks the response if it has already started. */
     private void failNow(int code, String reason) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
-        if (state == State.REPLIED) {
+        if (phase() == Phase.REPLIED) {
             breakResponse(reason);
             return;
         }
-        if (state == State.QUEUED) {
-            tunnel.withdraw(this);
-        }
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, reason);
-            stream = null;
-        }
+        end(reason);
         if (hasBody && !requestEnded) {
             if (requestChannel != null) {
                 requestChannel.suspendReads();
@@ -459,13 +397,7 @@ public final class CallerRequest extends OwnedCallerStream {
     /** The response started but cannot complete: the caller must see a broken response. */
     private void breakResponse(String why) {
         log.info("req {} broken mid-response: {}", requestId(), why);
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, why);
-            stream = null;
-        }
+        end(why);
         pending.clear();
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
@@ -473,31 +405,15 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** The caller went away: cancel the stream so the agent aborts the local request. */
     private void callerGone(String why) {
-        if (state == State.DONE && stream == null) {
+        if (phase() == Phase.DONE) {
             return;
         }
         log.debug("req {} caller gone: {}", requestId(), why);
-        if (state == State.QUEUED) {
-            tunnel.withdraw(this);
-        }
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, "caller went away");
-            stream = null;
-        }
+        end("caller went away");
         pending.clear();
         status = status == 0 ? 499 : status;
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
-    }
-
-    private void cancelTimeout() {
-        if (timeout != null) {
-            timeout.remove();
-            timeout = null;
-        }
     }
 
     private void logCompletion() {
@@ -509,7 +425,7 @@ public final class CallerRequest extends OwnedCallerStream {
     }
 
     String tokenId() {
-        return tunnel.tokenId();
+        return tunnel().tokenId();
     }
 
     io.wstunnel.srv.admin.RequestInfo info() {

@@ -11,7 +11,6 @@ import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.StreamKind;
-import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.nio.ByteBuffer;
@@ -22,8 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.Pooled;
-import org.xnio.XnioExecutor;
-import org.xnio.XnioIoThread;
 
 /**
  * A web client's WebSocket on {@code /_tcp/<name>}, accepted by the server itself and carried to the
@@ -32,61 +29,42 @@ import org.xnio.XnioIoThread;
  * agent's reason. Client messages (binary; text as its UTF-8 bytes) become the target's input; the
  * target's bytes come back as binary messages. Either side leaving ends the other.
  *
- * <p>Owner: the WebSocket's IO thread. Memory: at most one client message beyond the send window is
- * held (receives are suspended while it waits), and at most the receive window toward the client.
+ * <p>Owner: the WebSocket's IO thread; REPLIED (with 200) is the open connection. Memory: at most one
+ * client message beyond the send window is held (receives are suspended while it waits), and at most
+ * the receive window toward the client.
  */
 public final class TcpBridge extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(TcpBridge.class);
     /** Largest client message accepted (1009 beyond). */
     static final int MAX_MESSAGE = 1024 * 1024;
 
-    enum State { QUEUED, OPENED, OPEN, DONE }
-
     private final WebSocketChannel channel;
-    private final XnioIoThread owner;
-    private final Tunnel tunnel;
     private final String name;
-    private final long timeoutMillis;
     private final long pingMillis;
-    private final int ackThreshold;
 
-    private State state = State.QUEUED;
-    private AgentStream stream;
-    private XnioExecutor.Key timeout;
     private int refusals;
     private final ArrayDeque<ByteBuffer> toAgent = new ArrayDeque<>();
     private boolean agentEnded;
     private int inFlightToClient;
-    private int unacked;
 
     public TcpBridge(WebSocketChannel channel, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                      long pingMillis, int receiveWindow) {
-        super(channel.getIoThread(), head, requestId);
+        super(channel.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.channel = channel;
-        this.owner = channel.getIoThread();
-        this.tunnel = tunnel;
         this.name = head.target();
-        this.timeoutMillis = timeoutMillis;
         this.pingMillis = pingMillis;
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
 
     /** Call on the channel's IO thread, right after the handshake. */
     public void start() {
-        channel.addCloseTask(ch -> owner.execute(() -> clientGone("WebSocket closed")));
+        channel.addCloseTask(ch -> owner().execute(() -> clientGone("WebSocket closed")));
         channel.getReceiveSetter().set(new Receiver());
-        if (!StreamRoutes.someAgentSupports(tunnel, StreamKind.TCP)) {
+        if (!StreamRoutes.someAgentSupports(tunnel(), StreamKind.TCP)) {
             close(1011, "no agent of this tunnel can carry TCP streams");
             return;
         }
-        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        startTimeout();
         submit();
-    }
-
-    private void submit() {
-        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
-            close(1013, "too many requests in-flight on this tunnel");
-        }
     }
 
     // ------------------------------------------------------------------ CallerStream (any thread)
@@ -114,26 +92,31 @@ public final class TcpBridge extends OwnedCallerStream {
     }
 
     @Override
-    protected void opened(AgentStream s) {
-        if (state != State.QUEUED) {
-            s.reset(ErrorCode.CANCEL, "client gone");
-            return;
-        }
-        stream = s;
-        state = State.OPENED;
+    protected void queueFull() {
+        close(1013, "too many requests in-flight on this tunnel");
+    }
+
+    @Override
+    protected void timedOut() {
+        close(1011, "tcp target timeout: no answer from the agent within " + timeoutMillis() + " ms");
+    }
+
+    @Override
+    protected String unwantedReason() {
+        return "client gone";
+    }
+
+    @Override
+    protected boolean routeAgain(String reason) {
+        return refusals++ < WebSocketPassthrough.MAX_REFUSALS;
     }
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
-        if (state != State.OPENED) {
-            return;
-        }
-        cancelTimeout();
         if (h.status() != 200) {
             close(1011, "tcp target refused: " + h.status() + " " + h.reason());
             return;
         }
-        state = State.OPEN;
         agentEnded = endStream;
         log.debug("tcp {} to '{}' connected", requestId(), name);
         channel.resumeReceives();
@@ -144,7 +127,7 @@ public final class TcpBridge extends OwnedCallerStream {
     }
 
     private void clientMessage(ByteBuffer bytes) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
         if (bytes.hasRemaining()) {
@@ -154,26 +137,17 @@ public final class TcpBridge extends OwnedCallerStream {
     }
 
     private void pumpToAgent() {
-        if (state != State.OPEN || stream == null) {
+        if (phase() != Phase.REPLIED || stream() == null) {
             return;
         }
         while (!toAgent.isEmpty()) {
-            int credit = stream.sendCredit();
-            if (credit == 0) {
-                channel.suspendReceives(); // resumed on WINDOW_UPDATE
-                return;
-            }
-            if (!stream.socketWritable()) {
-                channel.suspendReceives();
-                stream.whenSocketWritable(this::onWritable);
+            int room = agentRoom();
+            if (room == 0) {
+                channel.suspendReceives(); // onWritable() resumes
                 return;
             }
             ByteBuffer b = toAgent.peek();
-            int n = Math.min(b.remaining(), Math.min(credit, stream.maxFramePayload()));
-            ByteBuffer part = b.slice();
-            part.limit(n);
-            b.position(b.position() + n);
-            stream.sendData(part, false);
+            stream().sendData(take(b, room), false);
             if (!b.hasRemaining()) {
                 toAgent.poll();
             }
@@ -183,9 +157,6 @@ public final class TcpBridge extends OwnedCallerStream {
 
     @Override
     protected void data(ByteBuffer data, boolean endStream) {
-        if (state != State.OPEN) {
-            return;
-        }
         int n = data.remaining();
         if (n > 0) {
             inFlightToClient += n;
@@ -212,31 +183,18 @@ public final class TcpBridge extends OwnedCallerStream {
     /** WebSocket send callback (IO thread): the client's socket took {@code n} bytes. */
     private void sent(int n) {
         inFlightToClient -= n;
-        if (state != State.OPEN) {
+        if (phase() != Phase.REPLIED) {
             return;
         }
-        unacked += n;
-        if (!agentEnded && unacked >= ackThreshold && stream != null) {
-            stream.consumed(unacked);
-            unacked = 0;
-        }
+        credit(n, agentEnded);
         if (agentEnded && inFlightToClient == 0) {
             close(1000, "tcp target closed the connection");
         }
     }
 
     @Override
-    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
-        if (state == State.DONE || state == State.QUEUED) {
-            return;
-        }
-        stream = null;
-        if (state == State.OPENED && notProcessed && refusals++ < WebSocketPassthrough.MAX_REFUSALS) {
-            state = State.QUEUED;
-            submit();
-            return;
-        }
-        if (state == State.OPENED) {
+    protected void reset(ErrorCode code, String reason) {
+        if (phase() == Phase.OPENED) {
             String what = code == ErrorCode.CONNECT_ERROR ? "tcp target refused: "
                     : code == ErrorCode.REFUSED_STREAM ? "agent refused the tcp stream: " : "tcp stream failed (" + code + "): ";
             close(code == ErrorCode.POLICY_VIOLATION ? 1008 : 1011, what + reason);
@@ -245,16 +203,9 @@ public final class TcpBridge extends OwnedCallerStream {
         }
     }
 
-    private void onTimeout() {
-        timeout = null;
-        if (state == State.QUEUED || state == State.OPENED) {
-            close(1011, "tcp target timeout: no answer from the agent within " + timeoutMillis + " ms");
-        }
-    }
-
     private void schedulePing() {
-        owner.executeAfter(() -> {
-            if (state == State.OPEN && channel.isOpen()) {
+        owner().executeAfter(() -> {
+            if (phase() == Phase.REPLIED && channel.isOpen()) {
                 WebSockets.sendPing(ByteBuffer.allocate(0), channel, null);
                 schedulePing();
             }
@@ -262,37 +213,29 @@ public final class TcpBridge extends OwnedCallerStream {
     }
 
     private void clientGone(String why) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
         log.debug("tcp {} client gone: {}", requestId(), why);
-        end();
+        finish();
         IoUtils.safeClose(channel);
     }
 
     /** Ends the stream (RESET toward the agent if it is still open) and closes the WebSocket. */
     private void close(int code, String reason) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
         log.debug("tcp {} to '{}' closing: {} {}", requestId(), name, code, reason);
-        end();
+        finish();
         WebSockets.sendClose(code, clip(reason), channel, null);
-        owner.executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
+        owner().executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
     }
 
-    private void end() {
-        if (state == State.QUEUED) {
-            tunnel.withdraw(this);
-        }
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
+    /** Ends the stream (RESET toward the agent if it is still open); no client bytes go to it after. */
+    private void finish() {
+        end("client left");
         toAgent.clear();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, "client left");
-            stream = null;
-        }
     }
 
     /** A close reason must fit a control frame: 123 bytes of UTF-8. */
@@ -306,13 +249,6 @@ public final class TcpBridge extends OwnedCallerStream {
             s = s.substring(0, s.length() - 1);
         }
         return s + "...";
-    }
-
-    private void cancelTimeout() {
-        if (timeout != null) {
-            timeout.remove();
-            timeout = null;
-        }
     }
 
     private final class Receiver extends AbstractReceiveListener {
@@ -345,11 +281,11 @@ public final class TcpBridge extends OwnedCallerStream {
 
         @Override
         protected void onCloseMessage(CloseMessage cm, WebSocketChannel ch) {
-            if (state == State.DONE) {
+            if (phase() == Phase.DONE) {
                 return;
             }
             log.debug("tcp {} client closed: {} {}", requestId(), cm.getCode(), cm.getReason());
-            end(); // the client left: the agent closes the target connection
+            finish(); // the client left: the agent closes the target connection
         }
 
         @Override

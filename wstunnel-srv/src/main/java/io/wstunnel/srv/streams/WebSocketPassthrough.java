@@ -10,7 +10,6 @@ import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.srv.http.PlainText;
-import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.io.IOException;
@@ -23,7 +22,6 @@ import org.xnio.IoUtils;
 import org.xnio.Options;
 import org.xnio.StreamConnection;
 import org.xnio.XnioExecutor;
-import org.xnio.XnioIoThread;
 import org.xnio.conduits.ConduitStreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 
@@ -35,6 +33,7 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
  * ways as DATA under the stream's flow control. Any other status is sent as a normal response.
  *
  * <p>Owner: the exchange's IO thread; every tunnel event is posted there, so fields need no lock.
+ * State: the routing {@link Phase} and, once REPLIED, the caller side's {@link Mode}.
  * Memory per stream: one read buffer toward the agent, at most the receive window toward the caller.
  */
 public final class WebSocketPassthrough extends OwnedCallerStream {
@@ -45,17 +44,12 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     /** REFUSED_STREAM answers after which the caller is told no agent carries WebSocket streams. */
     static final int MAX_REFUSALS = 3;
 
-    enum State { QUEUED, OPENED, UPGRADING, SPLICING, REFUSAL_BODY, DONE }
+    /** The caller's side once REPLIED; null before, while the caller waits for its HTTP answer. */
+    enum Mode { UPGRADING, SPLICING, REFUSAL_BODY }
 
     private final HttpServerExchange exchange;
-    private final XnioIoThread owner;
-    private final Tunnel tunnel;
-    private final long timeoutMillis;
-    private final int ackThreshold;
 
-    private State state = State.QUEUED;
-    private AgentStream stream;
-    private XnioExecutor.Key timeout;
+    private Mode mode;
     private int refusals;
     private StreamConnection connection;
     private ConduitStreamSourceChannel source;
@@ -65,7 +59,6 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private boolean agentEnded;
     private int pendingBytes;
-    private int unacked;
     private long bytesIn;
     private long bytesOut;
     /** Caller-bound idle time after which a PING is put between two frames; 0 = never. */
@@ -85,35 +78,25 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     /** @param pingMillis caller-bound idle time after which a keep-alive PING is injected; 0 disables */
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow, long pingMillis) {
-        super(exchange.getIoThread(), head, requestId);
+        super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.pingMillis = Math.max(0, pingMillis);
         this.exchange = exchange;
-        this.owner = exchange.getIoThread();
-        this.tunnel = tunnel;
-        this.timeoutMillis = timeoutMillis;
-        this.ackThreshold = Math.max(1, receiveWindow / 2);
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
     public void start() {
         exchange.addExchangeCompleteListener((ex, next) -> {
-            if (state == State.QUEUED || state == State.OPENED) {
+            if (phase() == Phase.QUEUED || phase() == Phase.OPENED) {
                 callerGone("exchange ended early");
             }
             next.proceed();
         });
-        if (!StreamRoutes.someAgentSupports(tunnel, StreamKind.WEBSOCKET)) {
+        if (!StreamRoutes.someAgentSupports(tunnel(), StreamKind.WEBSOCKET)) {
             failNow(502, "No agent of this tunnel can carry WebSocket streams (legacy agents carry HTTP only)");
             return;
         }
-        timeout = owner.executeAfter(this::onTimeout, timeoutMillis, TimeUnit.MILLISECONDS);
+        startTimeout();
         submit();
-    }
-
-    private void submit() {
-        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
-            failNow(504, "too many requests in-flight, tunnel broken?");
-        }
     }
 
     // ------------------------------------------------------------------ CallerStream (any thread)
@@ -141,21 +124,22 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     }
 
     @Override
-    protected void opened(AgentStream s) {
-        if (state != State.QUEUED) {
-            s.reset(ErrorCode.CANCEL, "request no longer wanted");
-            return;
-        }
-        stream = s;
-        state = State.OPENED;
+    protected void queueFull() {
+        failNow(504, "too many requests in-flight, tunnel broken?");
+    }
+
+    @Override
+    protected void timedOut() {
+        failNow(504, "Tunnel timeout");
+    }
+
+    @Override
+    protected boolean routeAgain(String reason) {
+        return refusals++ < MAX_REFUSALS;
     }
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
-        if (state != State.OPENED) {
-            return;
-        }
-        cancelTimeout();
         exchange.setStatusCode(h.status());
         if (!h.reason().isEmpty()) {
             exchange.setReasonPhrase(h.reason());
@@ -167,9 +151,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         if (h.status() != 101) {
             // The target refused the upgrade: an ordinary response; its (small) body follows.
             log.debug("ws {} refused by the target: {}", requestId(), h.status());
-            state = State.REFUSAL_BODY;
+            mode = Mode.REFUSAL_BODY;
             agentEnded = endStream;
-            stream.sendData(EMPTY, true); // no caller bytes will follow
+            stream().sendData(EMPTY, true); // no caller bytes will follow
             if (endStream) {
                 sendRefusal();
             }
@@ -179,15 +163,14 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             failNow(502, "Agent answered 101 but ended the stream");
             return;
         }
-        state = State.UPGRADING;
+        mode = Mode.UPGRADING;
         out.put(Headers.UPGRADE, "websocket");
         exchange.upgradeChannel((conn, ex) -> spliceStarted(conn));
         exchange.endExchange();
     }
 
     private void sendRefusal() {
-        state = State.DONE;
-        deactivate();
+        end(null); // both sides have ended
         int n = 0;
         for (ByteBuffer b : pending) {
             n += b.remaining();
@@ -199,16 +182,15 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         exchange.getResponseHeaders().remove(Headers.TRANSFER_ENCODING);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, n);
         exchange.getResponseSender().send(body);
-        stream = null;
     }
 
     /** The 101 is on the wire: the caller's connection is ours now (its IO thread is the owner). */
     private void spliceStarted(StreamConnection conn) {
-        if (state != State.UPGRADING) {
+        if (!in(Mode.UPGRADING)) {
             IoUtils.safeClose(conn);
             return;
         }
-        state = State.SPLICING;
+        mode = Mode.SPLICING;
         connection = conn;
         source = conn.getSourceChannel();
         sink = conn.getSinkChannel();
@@ -221,7 +203,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             log.debug("ws {}: could not lift the read timeout: {}", requestId(), e.toString());
         }
         source.suspendReads(); // drops a read-timeout timer armed during the HTTP phase
-        readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream.maxFramePayload()));
+        readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream().maxFramePayload()));
         source.setReadListener(ch -> pumpToAgent());
         sink.setWriteListener(ch -> pumpToCaller());
         conn.setCloseListener(ch -> callerGone("connection closed"));
@@ -236,30 +218,25 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     /** Caller bytes → agent, while the stream has credit and the agent socket has room. */
     private void pumpToAgent() {
-        if (state != State.SPLICING || callerEnded || stream == null) {
+        if (!in(Mode.SPLICING) || callerEnded || stream() == null) {
             return;
         }
         try {
             while (true) {
-                int credit = stream.sendCredit();
-                if (credit == 0) {
-                    source.suspendReads(); // onWritable() resumes on WINDOW_UPDATE
+                int room = agentRoom();
+                if (room == 0) {
+                    source.suspendReads(); // onWritable() resumes
                     return;
                 }
-                if (!stream.socketWritable()) {
-                    source.suspendReads();
-                    stream.whenSocketWritable(this::onWritable);
-                    return;
-                }
-                readBuffer.clear().limit(Math.min(credit, readBuffer.capacity()));
+                readBuffer.clear().limit(Math.min(room, readBuffer.capacity()));
                 int n = source.read(readBuffer);
-                if (state != State.SPLICING || stream == null) {
+                if (!in(Mode.SPLICING) || stream() == null) {
                     return; // the read noticed the connection closing (callerGone ran)
                 }
                 if (n < 0) {
                     callerEnded = true;
                     source.suspendReads();
-                    stream.sendData(EMPTY, true);
+                    stream().sendData(EMPTY, true);
                     closeIfDone();
                     return;
                 }
@@ -269,7 +246,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                 }
                 readBuffer.flip();
                 bytesIn += n;
-                stream.sendData(readBuffer, false);
+                stream().sendData(readBuffer, false);
             }
         } catch (IOException e) {
             callerGone("read: " + e.getMessage());
@@ -278,14 +255,11 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     @Override
     protected void data(ByteBuffer data, boolean endStream) {
-        if (state == State.REFUSAL_BODY) {
+        if (mode == Mode.REFUSAL_BODY) {
             pendingBytes += data.remaining();
             if (pendingBytes > MAX_REFUSAL_BODY) {
-                stream.reset(ErrorCode.CANCEL, "refusal body too large");
-                stream = null;
+                end("refusal body too large");
                 pending.clear();
-                state = State.DONE;
-                deactivate();
                 IoUtils.safeClose(exchange.getConnection());
                 return;
             }
@@ -297,9 +271,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             }
             return;
         }
-        if (state != State.UPGRADING && state != State.SPLICING) {
-            return;
-        }
+        // UPGRADING or SPLICING: held until the caller's socket takes it
         if (data.hasRemaining()) {
             toCaller.feed(data);
             lastToCallerNanos = System.nanoTime();
@@ -311,7 +283,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     /** Agent bytes → caller; credits the agent for what the caller's socket took. */
     private void pumpToCaller() {
-        if (state != State.SPLICING) {
+        if (!in(Mode.SPLICING)) {
             return;
         }
         try {
@@ -324,20 +296,18 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                 }
                 ping = null;
             }
+            int took = 0;
             while (!pending.isEmpty()) {
                 ByteBuffer b = pending.peek();
                 int n = sink.write(b);
                 bytesOut += n;
-                unacked += n;
+                took += n;
                 if (b.hasRemaining()) {
                     break;
                 }
                 pending.poll();
             }
-            if (!agentEnded && unacked >= ackThreshold && stream != null) {
-                stream.consumed(unacked);
-                unacked = 0;
-            }
+            credit(took, agentEnded);
             if (!pending.isEmpty()) {
                 sink.resumeWrites();
                 return;
@@ -358,13 +328,13 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     }
 
     private void schedulePing(long delayMillis) {
-        pingKey = owner.executeAfter(this::pingTick, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
+        pingKey = owner().executeAfter(this::pingTick, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
     }
 
     /** Injects a PING toward the caller when that direction has been idle, at a frame boundary only. */
     private void pingTick() {
         pingKey = null;
-        if (state != State.SPLICING || agentEnded || toCaller.closeSeen() || toCaller.broken()) {
+        if (!in(Mode.SPLICING) || agentEnded || toCaller.closeSeen() || toCaller.broken()) {
             return;
         }
         long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastToCallerNanos);
@@ -392,32 +362,21 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     }
 
     private void closeIfDone() {
-        if (callerEnded && agentEnded && pending.isEmpty() && state == State.SPLICING) {
+        if (callerEnded && agentEnded && pending.isEmpty() && in(Mode.SPLICING)) {
             finish();
         }
     }
 
     private void finish() {
-        state = State.DONE;
-        deactivate();
-        stream = null;
+        end(null); // both sides have ended
         stopPing();
         log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId(), bytesIn, bytesOut, pingsSent);
         IoUtils.safeClose(connection);
     }
 
     @Override
-    protected void reset(ErrorCode code, String reason, boolean notProcessed) {
-        if (state == State.DONE || state == State.QUEUED) {
-            return;
-        }
-        stream = null;
-        if (state == State.OPENED && notProcessed && refusals++ < MAX_REFUSALS) {
-            state = State.QUEUED;
-            submit();
-            return;
-        }
-        if (state == State.OPENED) {
+    protected void reset(ErrorCode code, String reason) {
+        if (phase() == Phase.OPENED) {
             if (code == ErrorCode.REFUSED_STREAM) {
                 failNow(502, "The agent does not accept WebSocket streams: " + reason);
             } else {
@@ -427,34 +386,18 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         log.debug("ws {} reset by the agent after the upgrade: {} {}", requestId(), code, reason);
         stopPing();
-        state = State.DONE;
-        deactivate();
+        end(null);
         pending.clear();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
     }
 
-    private void onTimeout() {
-        timeout = null;
-        if (state == State.QUEUED || state == State.OPENED) {
-            failNow(504, "Tunnel timeout");
-        }
-    }
-
     private void failNow(int code, String reason) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
-        if (state == State.QUEUED) {
-            tunnel.withdraw(this);
-        }
-        boolean answered = state == State.QUEUED || state == State.OPENED;
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, reason);
-            stream = null;
-        }
+        boolean answered = mode == null; // the caller still waits for its HTTP answer
+        end(reason);
+        stopPing();
         if (answered) {
             exchange.setPersistent(false);
             PlainText.send(exchange, code, reason);
@@ -465,29 +408,18 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     /** The caller went away: cancel the stream so the agent closes its side. */
     private void callerGone(String why) {
-        if (state == State.DONE) {
+        if (phase() == Phase.DONE) {
             return;
         }
         log.debug("ws {} caller gone: {}", requestId(), why);
-        if (state == State.QUEUED) {
-            tunnel.withdraw(this);
-        }
-        state = State.DONE;
-        deactivate();
-        cancelTimeout();
-        if (stream != null) {
-            stream.reset(ErrorCode.CANCEL, "caller went away");
-            stream = null;
-        }
+        end("caller went away");
+        stopPing();
         pending.clear();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
     }
 
-    private void cancelTimeout() {
-        stopPing();
-        if (timeout != null) {
-            timeout.remove();
-            timeout = null;
-        }
+    /** REPLIED with the caller's side in {@code m} (not DONE). */
+    private boolean in(Mode m) {
+        return phase() == Phase.REPLIED && mode == m;
     }
 }
