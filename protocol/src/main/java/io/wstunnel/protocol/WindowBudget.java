@@ -16,6 +16,11 @@ public final class WindowBudget {
         this.left = new AtomicLong(bytes);
     }
 
+    /** The budget of one tunnel socket whose streams may each grow to {@code maxStreamWindow}: room for two. */
+    public static long bytesFor(int maxStreamWindow) {
+        return 2L * maxStreamWindow;
+    }
+
     /** A budget that never grants anything: windows stay at INITIAL_WINDOW. */
     public static WindowBudget none() {
         return new WindowBudget(0);

@@ -142,7 +142,7 @@ public record AgentConfig(
 
     /** Receive-window growth all streams of one tunnel may share (PROTOCOL.md §3.6.1). */
     public long windowBudget() {
-        return 2L * maxStreamWindow;
+        return io.wstunnel.protocol.WindowBudget.bytesFor(maxStreamWindow);
     }
 
     /** Never shows the token in full, the password, or credentials inside URIs. */

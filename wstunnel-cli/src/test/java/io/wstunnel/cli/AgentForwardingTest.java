@@ -10,7 +10,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -39,9 +38,7 @@ class AgentForwardingTest {
 
     @BeforeEach
     void startWireMock() {
-        wm = new WireMockServer(wireMockConfig().dynamicPort().bindAddress("127.0.0.1").gzipDisabled(true)
-                .containerThreads(8).jettyAcceptors(1));
-        wm.start();
+        wm = Harness.startWireMock();
     }
 
     @AfterEach

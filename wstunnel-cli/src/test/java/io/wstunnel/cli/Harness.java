@@ -39,6 +39,15 @@ final class Harness implements AutoCloseable {
         assertThat(agent.awaitConnected(Duration.ofSeconds(10))).isTrue();
     }
 
+    /** A started WireMock local service on 127.0.0.1 (no gzip, few threads); the caller stops it. */
+    static com.github.tomakehurst.wiremock.WireMockServer startWireMock() {
+        var wm = new com.github.tomakehurst.wiremock.WireMockServer(
+                com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig().dynamicPort()
+                        .bindAddress("127.0.0.1").gzipDisabled(true).containerThreads(8).jettyAcceptors(1));
+        wm.start();
+        return wm;
+    }
+
     static Frame.Open get(int id, String target, Headers headers) {
         return new Frame.Open(id, StreamKind.HTTP, new RequestHead("GET", target, "srv.example", "http", headers), true);
     }

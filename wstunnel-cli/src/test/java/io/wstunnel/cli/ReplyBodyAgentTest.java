@@ -3,7 +3,6 @@ package io.wstunnel.cli;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.wireMockConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -23,9 +22,7 @@ class ReplyBodyAgentTest {
 
     @BeforeEach
     void startWireMock() {
-        wm = new WireMockServer(wireMockConfig().dynamicPort().bindAddress("127.0.0.1").gzipDisabled(true)
-                .containerThreads(8).jettyAcceptors(1));
-        wm.start();
+        wm = Harness.startWireMock();
         wm.stubFor(get(urlEqualTo("/small")).willReturn(aResponse().withStatus(201)
                 .withHeader("Content-Length", "10").withBody("small body")));
         wm.stubFor(get(urlEqualTo("/big")).willReturn(aResponse().withStatus(200).withBody("x".repeat(40_000))));

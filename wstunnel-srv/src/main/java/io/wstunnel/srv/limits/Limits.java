@@ -75,7 +75,7 @@ public record Limits(
 
     /** Receive-window growth all streams of one agent socket may share (PROTOCOL.md §3.6.1). */
     public long agentWindowBudget() {
-        return 2L * maxStreamWindow;
+        return io.wstunnel.protocol.WindowBudget.bytesFor(maxStreamWindow);
     }
 
     private static boolean positive(Duration d) {
