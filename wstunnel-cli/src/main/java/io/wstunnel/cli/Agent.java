@@ -1,6 +1,7 @@
 package io.wstunnel.cli;
 
 import io.wstunnel.cli.local.LocalForwarder;
+import io.wstunnel.cli.net.JdkClientProperties;
 import io.wstunnel.cli.net.TunnelDialer;
 import io.wstunnel.cli.tunnel.Connector;
 import java.time.Duration;
@@ -33,11 +34,8 @@ public final class Agent implements AutoCloseable {
     private final AtomicBoolean stopped = new AtomicBoolean();
 
     static {
-        // The JDK reads this once, when its HttpClient implementation is first used: Basic auth toward a
-        // CONNECT proxy (-proxy http://user:pass@host:port) only works if it is cleared before that.
-        if (System.getProperty(TunnelDialer.TUNNELING_DISABLED_SCHEMES) == null) {
-            System.setProperty(TunnelDialer.TUNNELING_DISABLED_SCHEMES, "");
-        }
+        // Before the JDK client is first used: it reads some of these only once.
+        JdkClientProperties.apply();
     }
 
     private Agent(AgentConfig config) {

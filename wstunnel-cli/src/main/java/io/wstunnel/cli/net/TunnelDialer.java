@@ -20,8 +20,6 @@ import org.slf4j.LoggerFactory;
 /** Opens tunnel WebSockets with the JDK client: URI, handshake headers, TLS, CONNECT proxy. */
 public final class TunnelDialer {
     private static final Logger log = LoggerFactory.getLogger(TunnelDialer.class);
-    /** Basic auth toward a CONNECT proxy is disabled by default in the JDK; must be set before the first client. */
-    public static final String TUNNELING_DISABLED_SCHEMES = "jdk.http.auth.tunneling.disabledSchemes";
 
     private final AgentConfig config;
     private final URI uri;
@@ -49,9 +47,9 @@ public final class TunnelDialer {
         }
         URI proxy = config.proxy();
         if (proxy != null) {
-            if (!"".equals(System.getProperty(TUNNELING_DISABLED_SCHEMES))) {
+            if (!"".equals(System.getProperty(JdkClientProperties.TUNNELING_DISABLED_SCHEMES))) {
                 log.warn("System property {} is not empty: Basic authentication toward the proxy may be refused by the JDK",
-                        TUNNELING_DISABLED_SCHEMES);
+                        JdkClientProperties.TUNNELING_DISABLED_SCHEMES);
             }
             int port = proxy.getPort() > 0 ? proxy.getPort() : 80;
             b.proxy(ProxySelector.of(InetSocketAddress.createUnresolved(proxy.getHost(), port)));
