@@ -5,7 +5,8 @@
 #   - 1 KiB GET at 1 and 64 connections: requests/s, p50, p99
 #   - 1 MiB GET at 8 connections: MiB/s
 # once direct to nginx and once through `wstunnel srv` + `wstunnel cli` (X-Token header), and prints
-# each figure, the non-2xx count and the ratio tunnel/direct.
+# each figure, the non-2xx count and the ratio tunnel/direct. For the 1 MiB case it also prints the
+# CPU each process used per MiB transferred (from /proc), which shows where the machine's time goes.
 #
 # Usage: bench/run.sh
 # Environment:
@@ -17,8 +18,9 @@
 #                    for that long at each load instead; 0 skips it
 #   DIRECT_ONLY=1    measure nginx alone (no tunnel)
 #   CASES="..."      subset of "1k_c1 1k_c64 1m_c8" to measure (default: all three)
-#   REFERENCE=0      skip the reference relay (nginx reverse-proxying itself: the cost of one extra
-#                    HTTP hop on this machine, measured in the same run; default 1)
+#   REFERENCE=0      skip the reference relays (nginx reverse-proxying itself, once and twice in a
+#                    chain: what one and two extra HTTP hops cost on this machine, measured in the
+#                    same run; the chain of two has the tunnel's topology; default 1)
 #   JAVA_OPTS=...    JVM options for srv and cli
 #   WSTUNNEL_OPTS=.. extra options for both srv and cli (default: none, i.e. default settings,
 #                    including INFO logging of every request), e.g. "-log-level warn"
@@ -114,6 +116,8 @@ chmod 644 "$work/www/"*
 nport=$(free_port)
 pport=$(free_port)
 while [ "$pport" = "$nport" ]; do pport=$(free_port); done
+qport=$(free_port)
+while [ "$qport" = "$nport" ] || [ "$qport" = "$pport" ]; do qport=$(free_port); done
 user_line=""
 [ "$(id -u)" -eq 0 ] && user_line="user root;"
 cat > "$work/nginx/nginx.conf" <<NGINX
@@ -138,22 +142,33 @@ http {
     listen 127.0.0.1:$nport;
     root $work/www;
   }
-  # reference relay: nginx reverse-proxying the server above (kept-alive upstream, no buffering)
+  # reference relays: nginx reverse-proxying the server above (kept-alive upstream, streaming, 256 KiB
+  # buffers: with the default 8 KiB ones a relay moves 1 MiB bodies at half the speed), and a second
+  # relay in front of the first: caller -> relay -> relay -> origin, the tunnel's topology
+  # (caller -> srv -> agent -> origin)
+  proxy_http_version 1.1;
+  proxy_set_header Connection "";
+  proxy_buffering off;
+  proxy_buffer_size 256k;
+  proxy_buffers 4 256k;
+  proxy_busy_buffers_size 256k;
   upstream origin { server 127.0.0.1:$nport; keepalive 64; }
   server {
     listen 127.0.0.1:$pport;
-    location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-    }
+    location / { proxy_pass http://origin; }
+  }
+  upstream relay { server 127.0.0.1:$pport; keepalive 64; }
+  server {
+    listen 127.0.0.1:$qport;
+    location / { proxy_pass http://relay; }
   }
 }
 NGINX
 "$NGINX" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
 pids+=($!)
+nginx_pid=$!
 wait_for 10 nginx curl -sf -o /dev/null "http://127.0.0.1:$nport/1k.bin" || die "nginx did not start (see $work/nginx/error.log)"
+cmp -s <(curl -sf "http://127.0.0.1:$qport/1m.bin") "$work/www/1m.bin" || die "1 MiB file through the nginx relays differs"
 log "nginx on 127.0.0.1:$nport"
 
 # ---- srv + cli ----------------------------------------------------------------------------------
@@ -184,33 +199,51 @@ cat > "$work/report.lua" <<'LUA'
 done = function(summary, latency, requests)
   local secs = summary.duration / 1e6
   local e = summary.errors
-  io.write(string.format("RESULT rps=%.1f mibps=%.1f p50=%.3f p99=%.3f max=%.3f requests=%d non2xx=%d sockerr=%d\n",
-    summary.requests / secs, summary.bytes / secs / 1048576,
+  io.write(string.format("RESULT rps=%.1f mibps=%.1f mib=%.1f p50=%.3f p99=%.3f max=%.3f requests=%d non2xx=%d sockerr=%d\n",
+    summary.requests / secs, summary.bytes / secs / 1048576, summary.bytes / 1048576,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
     summary.requests, e.status, e.connect + e.read + e.write + e.timeout))
 end
 LUA
 
-declare -A R
+declare -A R CPU
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+ticks() { # ticks <pid...>: CPU clock ticks (user + system) used so far by these processes
+  local total=0 pid stat f
+  for pid in "$@"; do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    read -r -a f <<<"${stat##*) }"   # fields after the name: state (field 3) first, utime 14, stime 15
+    total=$(( total + f[11] + f[12] ))
+  done
+  echo "$total"
+}
+busy_ticks() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 }' /proc/stat; } # user nice system irq softirq
+nginx_pids() { echo "$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"; }
 measure() { # measure <key> <url> <connections> [extra wrk args...]
   local key=$1 url=$2 conns=$3
   shift 3
   [[ " $CASES " == *" ${key#*_} "* ]] || return 0
   local threads=2
   [ "$conns" -lt 2 ] && threads=1
-  local out
+  local out m0 n0 s0 c0 m1 n1 s1 c1
+  m0=$(busy_ticks); n0=$(ticks $(nginx_pids)); s0=$(ticks ${srv_pid:-}); c0=$(ticks ${cli_pid:-})
   out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$work/report.lua" "$@" "$url" 2>&1) \
     || die "wrk failed for $key: $out"
+  m1=$(busy_ticks); n1=$(ticks $(nginx_pids)); s1=$(ticks ${srv_pid:-}); c1=$(ticks ${cli_pid:-})
   local line
   line=$(grep '^RESULT ' <<<"$out") || die "no result from wrk for $key: $out"
   R[$key]="$line"
+  # CPU milliseconds per MiB moved: whole machine, nginx (all relays), srv, agent; the rest is wrk's and
+  # kernel work not charged to a process (these processes only run during the measurement)
+  CPU[$key]=$(awk -v mib="$(field "$key" mib)" -v hz="$CLK_TCK" -v m=$((m1 - m0)) -v n=$((n1 - n0)) \
+    -v s=$((s1 - s0)) -v c=$((c1 - c0)) 'BEGIN { k = 1000 / hz / mib;
+      printf "%.2f %.2f %.2f %.2f %.2f", m * k, n * k, s * k, c * k, (m - n - s - c) * k }')
   log "$key: ${line#RESULT }"
 }
 field() { # field <key> <name>
   local line="${R[$1]:-}"
   sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${line#RESULT }"
 }
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 jit_ticks() { # jit_ticks <pid...>: CPU clock ticks used so far by the JIT compiler threads of the JVMs
   local total=0 pid task comm stat f
   for pid in "$@"; do
@@ -237,6 +270,8 @@ measure direct_1m_c8 "$direct/1m.bin" 8
 if [ "$REFERENCE" = 1 ]; then
   measure proxy_1k_c64 "http://127.0.0.1:$pport/1k.bin" 64
   measure proxy_1m_c8 "http://127.0.0.1:$pport/1m.bin" 8
+  measure proxy2_1k_c64 "http://127.0.0.1:$qport/1k.bin" 64
+  measure proxy2_1m_c8 "http://127.0.0.1:$qport/1m.bin" 8
 fi
 if [ "$DIRECT_ONLY" != 1 ]; then
   tunnel="http://127.0.0.1:$sport"
@@ -305,11 +340,31 @@ row "1 KiB GET, 64 connections" 1k_c64 rps
 row "1 MiB GET, 8 connections" 1m_c8 mibps
 if [ "$REFERENCE" = 1 ]; then
   echo
-  echo "reference relay, same run: nginx reverse-proxying the same nginx (one extra HTTP hop, no tunnel)"
+  echo "reference relays, same run: nginx reverse-proxying the same nginx, 256 KiB buffers, no tunnel"
   for k in 1k_c64 1m_c8; do
     [[ " $CASES " == *" $k "* ]] || continue
     if [ "$k" = 1k_c64 ]; then m=rps; u="req/s"; else m=mibps; u="MiB/s"; fi
-    echo "  $k: $(field proxy_$k $m) $u, p99 $(field proxy_$k p99) ms = $(ratio "$(field proxy_$k $m)" "$(field direct_$k $m)") of direct"
+    echo "  $k, one relay (one extra hop):             $(field proxy_$k $m) $u, p99 $(field proxy_$k p99) ms = $(ratio "$(field proxy_$k $m)" "$(field direct_$k $m)") of direct"
+    echo "  $k, two relays (the tunnel's three hops):  $(field proxy2_$k $m) $u, p99 $(field proxy2_$k p99) ms = $(ratio "$(field proxy2_$k $m)" "$(field direct_$k $m)") of direct"
+  done
+fi
+if [[ " $CASES " == *" 1m_c8 "* ]]; then
+  echo
+  echo "CPU per MiB moved, 1 MiB GETs at 8 connections (ms; machine = all $(nproc) CPUs, busy time from /proc/stat;"
+  echo "rest = wrk and kernel work not charged to nginx, srv or agent):"
+  printf '  %-24s %8s %8s %8s %8s %8s %8s\n' "" machine nginx srv agent rest "busy %"
+  for k in direct_1m_c8 proxy_1m_c8 proxy2_1m_c8 tunnel_1m_c8; do
+    [ -n "${CPU[$k]:-}" ] || continue
+    read -r m n s c o <<<"${CPU[$k]}"
+    case $k in
+      direct_*) label="direct";;
+      proxy_*) label="one nginx relay";;
+      proxy2_*) label="two nginx relays";;
+      *) label="tunnel";;
+    esac
+    # busy share of the machine during the run: machine ms per MiB x MiB/s / (CPUs x 1000)
+    b=$(awk -v m="$m" -v r="$(field "$k" mibps)" -v n="$(nproc)" 'BEGIN { printf "%.0f", m * r / n / 10 }')
+    printf '  %-24s %8s %8s %8s %8s %8s %8s\n' "$label" "$m" "$n" "$s" "$c" "$o" "$b"
   done
 fi
 echo
