@@ -208,12 +208,16 @@ LUA
 
 declare -A R CPU
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-ticks() { # ticks <pid...>: CPU clock ticks (user + system) used so far by these processes
-  local total=0 pid stat f
+stat_ticks() { # stat_ticks <dir>: CPU clock ticks (user + system) of the process or thread /proc/.../<dir>
+  local stat f
+  stat=$(cat "$1/stat" 2>/dev/null) || { echo 0; return; }
+  read -r -a f <<<"${stat##*) }"   # fields after the name: state (field 3) first, utime 14, stime 15
+  echo $(( f[11] + f[12] ))
+}
+ticks() { # ticks <pid...>: CPU clock ticks used so far by these processes
+  local total=0 pid
   for pid in "$@"; do
-    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-    read -r -a f <<<"${stat##*) }"   # fields after the name: state (field 3) first, utime 14, stime 15
-    total=$(( total + f[11] + f[12] ))
+    total=$(( total + $(stat_ticks "/proc/$pid") ))
   done
   echo "$total"
 }
@@ -245,16 +249,12 @@ field() { # field <key> <name>
   sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" ${line#RESULT }"
 }
 jit_ticks() { # jit_ticks <pid...>: CPU clock ticks used so far by the JIT compiler threads of the JVMs
-  local total=0 pid task comm stat f
+  local total=0 pid task comm
   for pid in "$@"; do
     for task in /proc/"$pid"/task/*; do
       comm=$(cat "$task/comm" 2>/dev/null) || continue
       case "$comm" in
-        C1\ Compiler*|C2\ Compiler*)
-          stat=$(cat "$task/stat" 2>/dev/null) || continue
-          read -r -a f <<<"${stat##*) }"   # fields after the name: state (field 3) first, utime 14, stime 15
-          total=$(( total + f[11] + f[12] ))
-          ;;
+        C1\ Compiler*|C2\ Compiler*) total=$(( total + $(stat_ticks "$task") )) ;;
       esac
     done
   done
