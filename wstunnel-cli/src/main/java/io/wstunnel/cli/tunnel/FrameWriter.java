@@ -71,10 +71,17 @@ final class FrameWriter {
         transmit(first);
     }
 
-    /** Runs {@code r} once the queue has room again (at once if it has room now). */
+    /**
+     * Runs {@code r} once the queue has room again (at once if it has room now). Once the writer has
+     * failed or a Close is pending it never takes DATA again: {@code r} is dropped (running it would
+     * only make its producer ask again, a busy loop), and the session's end resets every stream.
+     */
     void whenWritable(Runnable r) {
         synchronized (this) {
-            if (!failed && queuedBytes >= cap) {
+            if (failed || closeCode >= 0) {
+                return;
+            }
+            if (queuedBytes >= cap) {
                 waiters.add(r);
                 return;
             }

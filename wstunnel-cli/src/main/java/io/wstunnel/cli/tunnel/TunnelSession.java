@@ -6,6 +6,7 @@ import io.wstunnel.cli.legacy.LegacySwitch;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.FrameType;
 import io.wstunnel.protocol.ProtocolException;
 import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.protocol.Settings;
@@ -325,15 +326,23 @@ public final class TunnelSession {
     // ------------------------------------------------------------------ inbound frames (listener thread)
 
     void received(ByteBuffer message) {
+        boolean open = message.hasRemaining() && (message.get(message.position()) & 0xFF) == FrameType.OPEN.code();
         try {
-            dispatch(FrameCodec.decode(message, config.settings()));
-        } catch (ProtocolException e) {
-            if (e.streamLevel()) {
+            try {
+                dispatch(FrameCodec.decode(message, config.settings()));
+            } catch (ProtocolException e) {
+                if (!e.streamLevel()) {
+                    throw e;
+                }
                 log.debug("Stream {} error: {}", e.streamId(), e.getMessage());
-                resetStream(e.streamId(), e.code(), e.getMessage());
-            } else {
-                connectionError(e.code(), e.code().closeCode(), e.getMessage());
+                if (open) {
+                    malformedOpen(e); // decoding failed: dispatch never saw it
+                } else {
+                    resetStream(e.streamId(), e.code(), e.getMessage());
+                }
             }
+        } catch (ProtocolException e) {
+            connectionError(e.code(), e.code().closeCode(), e.getMessage());
         }
     }
 
@@ -393,20 +402,44 @@ public final class TunnelSession {
         }
     }
 
+    /** Takes up a server-opened stream id, whatever becomes of its OPEN (PROTOCOL.md §3.2). Holds this lock. */
+    private void claimStreamId(int id) {
+        if ((id & 1) == 0 || id <= highestSeenId) {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
+                    "OPEN with stream id " + id + " after " + highestSeenId + " (server ids are odd and increasing)");
+        }
+        highestSeenId = id;
+        if (state == SessionState.OPEN) {
+            lastStreamId = id;
+        }
+    }
+
+    /**
+     * An OPEN the decoder refused (unknown kind, empty method): the stream is reset, never looked up
+     * (it cannot be one of ours), and its id is used up like any other.
+     */
+    private void malformedOpen(ProtocolException e) {
+        synchronized (this) {
+            if (state == SessionState.CLOSED || state == SessionState.CLOSING) {
+                return;
+            }
+            if (state == SessionState.AWAIT_HELLO) {
+                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame is OPEN, not HELLO");
+            }
+            claimStreamId(e.streamId());
+            writer.send(new Frame.Reset(e.streamId(), e.code(), e.getMessage()));
+        }
+    }
+
     private void open(Frame.Open o) {
         TunnelStream stream;
         String refusal = null;
         synchronized (this) {
             int id = o.streamId();
-            if ((id & 1) == 0 || id <= highestSeenId) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                        "OPEN with stream id " + id + " after " + highestSeenId + " (server ids are odd and increasing)");
-            }
-            highestSeenId = id;
+            claimStreamId(id);
             if (state != SessionState.OPEN) {
                 refusal = "agent is going away";
             } else {
-                lastStreamId = id;
                 if (streams.size() >= config.settings().maxConcurrentStreams()) {
                     refusal = "too many concurrent streams";
                 } else if (o.kind() != StreamKind.HTTP && !io.wstunnel.cli.stream.RawStreams.supports(o.kind())) {

@@ -32,6 +32,9 @@ public final class TunnelStream implements ExchangeStream {
     private boolean localEnded;
     private boolean remoteEnded;
     private boolean reset;
+    /** An abort that came before the handler was attached: delivered to it by {@link #attach}. */
+    private ErrorCode earlyAbortCode;
+    private String earlyAbortReason;
     private int unacknowledged;
 
     TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
@@ -57,8 +60,22 @@ public final class TunnelStream implements ExchangeStream {
         recvWindow.release();
     }
 
-    synchronized void attach(StreamHandler h) {
-        this.handler = h;
+    /**
+     * Gives the stream its local handler. The session starts the handler (and so the local request)
+     * before attaching it, and the tunnel can be lost meanwhile on another thread: such an abort is
+     * handed to the handler here, so the local request is still cancelled.
+     */
+    void attach(StreamHandler h) {
+        ErrorCode code;
+        String reason;
+        synchronized (this) {
+            this.handler = h;
+            code = earlyAbortCode;
+            reason = earlyAbortReason;
+        }
+        if (code != null) {
+            h.onReset(code, reason);
+        }
     }
 
     public synchronized boolean isClosed() {
@@ -256,6 +273,10 @@ public final class TunnelStream implements ExchangeStream {
                 writer.send(new Frame.Reset(id, code, reason));
             }
             h = handler;
+            if (h == null) {
+                earlyAbortCode = code;
+                earlyAbortReason = reason;
+            }
         }
         session.streamClosed(this);
         if (h != null) {

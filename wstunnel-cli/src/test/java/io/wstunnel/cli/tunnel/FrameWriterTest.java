@@ -104,6 +104,30 @@ class FrameWriterTest {
         assertThat(w.queuedBytes()).isZero();
     }
 
+    /**
+     * Once a Close is pending or a send failed the writer never takes DATA again: a producer waiting
+     * for room is not woken (it would only find no room and ask again, a busy loop); the session's end
+     * resets its stream instead.
+     */
+    @Test
+    void producersAreNotWokenOnceTheWriterIsClosingOrFailed() {
+        List<Runnable> dispatched = new ArrayList<>();
+        ManualSocket closing = new ManualSocket();
+        FrameWriter w = new FrameWriter(closing, 1000, dispatched::add, e -> { });
+        w.closeAfterDrain(1002, "protocol error");
+        assertThat(w.hasRoom()).isFalse();
+        w.whenWritable(() -> { });
+        assertThat(dispatched).as("wake-ups while closing").isEmpty();
+
+        ManualSocket broken = new ManualSocket();
+        FrameWriter f = new FrameWriter(broken, 1000, dispatched::add, e -> { });
+        f.enqueue(ByteBuffer.allocate(10));
+        broken.inFlight.get(0).completeExceptionally(new java.io.IOException("reset by peer"));
+        assertThat(f.hasRoom()).isFalse();
+        f.whenWritable(() -> { });
+        assertThat(dispatched).as("wake-ups after a failed send").isEmpty();
+    }
+
     @SuppressWarnings("unused")
     private static CompletionStage<?> unused() {
         return null;
