@@ -56,6 +56,9 @@ final class StreamsFixture implements AutoCloseable {
     final List<String> backendCloses = new CopyOnWriteArrayList<>();
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
+    /** Body size of the backend's refusal at /long-refusal. */
+    static final int LONG_REFUSAL = 20_000;
+
     StreamsFixture(UnaryOperator<ServerConfig.Builder> srv, UnaryOperator<AgentConfig.Builder> cli) throws Exception {
         PathHandler paths = Handlers.path()
                 .addPrefixPath("/echo", new WebSocketProtocolHandshakeHandler(
@@ -65,6 +68,11 @@ final class StreamsFixture implements AutoCloseable {
                     ex.setStatusCode(403);
                     ex.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain");
                     ex.getResponseSender().send("no websocket here");
+                })
+                .addPrefixPath("/long-refusal", ex -> {
+                    ex.setStatusCode(403);
+                    ex.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "text/plain");
+                    ex.getResponseSender().send("x".repeat(LONG_REFUSAL));
                 });
         backend = Undertow.builder().addHttpListener(0, "127.0.0.1").setIoThreads(1).setWorkerThreads(4)
                 .setHandler(paths).build();

@@ -274,8 +274,10 @@ public final class RawStreams {
 
     private static void replyRefusal(TunnelStream stream, UpgradeResponse r, byte[] body) {
         Headers h = r.headers.withoutHopByHop().without(List.of("Content-Length", "Transfer-Encoding"));
-        int credit = stream.windowExhausted() ? 0 : Math.max(0, stream.sendCredit());
-        byte[] b = body.length > credit && credit > 0 ? java.util.Arrays.copyOf(body, credit) : body;
+        // Cut to what the server's window takes (the refusal body is read whole first, at most 64 KiB);
+        // the head's Content-Length then states what is actually sent.
+        int window = Math.max(0, stream.windowAvailable());
+        byte[] b = body.length > window ? java.util.Arrays.copyOf(body, window) : body;
         ResponseHead head = new ResponseHead(r.status, r.reason, h.with("Content-Length", String.valueOf(b.length)));
         if (!stream.fits(head)) {
             replyText(stream, 502, "wstunnel cli: the target's refusal head is too large for the tunnel");

@@ -150,6 +150,11 @@ public final class TunnelStream implements ExchangeStream {
         return sendWindow.available();
     }
 
+    /** Bytes the server's window for this stream allows now, whether or not the REPLY has been sent. */
+    public synchronized int windowAvailable() {
+        return sendWindow.available();
+    }
+
     /** True when {@link #sendCredit()} is 0 only because the server has not granted more window. */
     public synchronized boolean windowExhausted() {
         return sendWindow.available() == 0;
