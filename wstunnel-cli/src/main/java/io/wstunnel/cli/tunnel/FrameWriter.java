@@ -165,7 +165,10 @@ final class FrameWriter {
             }
         }
         if (err != null) {
-            onFailure.accept(err);
+            // never inline: a send can fail on a thread holding the session's lock, and the failure
+            // handler ends the session, which resets streams and calls their handlers
+            Throwable e = err;
+            dispatch(() -> onFailure.accept(e));
         }
         for (Runnable r : wake) {
             dispatch(r);

@@ -120,9 +120,14 @@ class FrameWriterTest {
         assertThat(dispatched).as("wake-ups while closing").isEmpty();
 
         ManualSocket broken = new ManualSocket();
-        FrameWriter f = new FrameWriter(broken, 1000, dispatched::add, e -> { });
+        List<Throwable> failures = new ArrayList<>();
+        FrameWriter f = new FrameWriter(broken, 1000, dispatched::add, failures::add);
         f.enqueue(ByteBuffer.allocate(10));
         broken.inFlight.get(0).completeExceptionally(new java.io.IOException("reset by peer"));
+        assertThat(failures).as("the failure is reported on the callback executor, not inline").isEmpty();
+        assertThat(dispatched).hasSize(1);
+        dispatched.remove(0).run();
+        assertThat(failures).hasSize(1);
         assertThat(f.hasRoom()).isFalse();
         f.whenWritable(() -> { });
         assertThat(dispatched).as("wake-ups after a failed send").isEmpty();
