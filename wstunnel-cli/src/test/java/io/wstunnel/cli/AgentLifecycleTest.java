@@ -57,6 +57,40 @@ class AgentLifecycleTest {
         }
     }
 
+    /**
+     * A local service that answers before reading the whole request body: the response is relayed,
+     * and the local connection, which can carry nothing more (its request is unfinished), is closed
+     * rather than held open waiting for body bytes that will never come.
+     */
+    @Test
+    void earlyResponseBeforeTheBodyIsReadReleasesTheLocalConnection() throws Exception {
+        CompletableFuture<Boolean> closedByAgent = new CompletableFuture<>();
+        try (RawBackend backend = new RawBackend((s, head) -> {
+                RawBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                s.setSoTimeout(8_000);
+                try {
+                    java.io.InputStream in = s.getInputStream();
+                    while (in.read(new byte[8192]) >= 0) {
+                        // drain what was sent of the body until the agent closes
+                    }
+                    closedByAgent.complete(true);
+                } catch (java.net.SocketTimeoutException e) {
+                    closedByAgent.complete(false);
+                } catch (java.io.IOException e) {
+                    closedByAgent.complete(true); // reset by the agent
+                }
+            });
+             Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(backend.port(), "")))) {
+            h.conn.send(new Frame.Open(1, io.wstunnel.protocol.StreamKind.HTTP, new io.wstunnel.protocol.RequestHead(
+                    "POST", "/upload", "a", "http", Headers.of("Content-Length", "100000")), false));
+            h.conn.send(new Frame.Data(1, java.nio.ByteBuffer.allocate(1000), false));
+            Harness.Response r = h.collect(1);
+            assertThat(r.reply().head().status()).isEqualTo(200);
+            assertThat(r.text()).isEqualTo("ok");
+            assertThat(closedByAgent.get(15, TimeUnit.SECONDS)).as("local connection closed by the agent").isTrue();
+        }
+    }
+
     @Test
     void stopCutsStreamsThatOutliveTheGrace() throws Exception {
         CountDownLatch requestArrived = new CountDownLatch(1);

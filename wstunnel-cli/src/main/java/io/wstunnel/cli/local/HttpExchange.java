@@ -187,7 +187,14 @@ final class HttpExchange implements StreamHandler {
         completed = true;
         phase.set(Phase.DONE);
         cancelTimer();
-        discardBody();
+        RequestBodyProducer b = body;
+        if (b != null && b.discard()) {
+            // The local service answered before taking the whole body. Its connection can carry
+            // nothing more (the request is unfinished), and HttpClient would hold it, waiting for
+            // body bytes that no longer come: close it.
+            log.debug("Stream {}: response complete before the request body, closing the connection to {}", stream.id(), url);
+            AbortableConnections.abort(context);
+        }
     }
 
     void fail(Throwable t) {

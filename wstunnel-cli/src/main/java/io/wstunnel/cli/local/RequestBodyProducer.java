@@ -51,16 +51,23 @@ final class RequestBodyProducer implements AsyncEntityProducer {
         }
     }
 
-    /** The exchange is over: drop what is buffered and whatever still comes, returning its credit. */
-    void discard() {
+    /**
+     * The exchange is over: drop what is buffered and whatever still comes, returning its credit.
+     *
+     * @return true if the body had not been handed to HttpClient whole; it never will be now
+     */
+    boolean discard() {
         long n;
+        boolean unfinished;
         synchronized (this) {
+            unfinished = !finished;
             discarding = true;
             n = buffered;
             buffered = 0;
             chunks.clear();
         }
         stream.consumed((int) n);
+        return unfinished;
     }
 
     @Override
