@@ -3,6 +3,7 @@ package io.wstunnel.srv.agent;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.FrameType;
 import io.wstunnel.protocol.ProtocolException;
 import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.protocol.RttEstimator;
@@ -113,6 +114,9 @@ public final class V2Session implements AgentConnection {
     private boolean costsWithoutProgress(Frame f) {
         if (f.streamId() == 0) {
             return !(f instanceof Frame.Hello);
+        }
+        if (f instanceof Frame.Open) {
+            return true; // the server never accepts an agent's stream
         }
         if (stream(f.streamId()) == null) {
             return true;
@@ -296,29 +300,41 @@ public final class V2Session implements AgentConnection {
         s.released();
     }
 
-    /** Stream-level failure detected locally: RESET it and tell its caller. */
+    /**
+     * Stream-level failure detected locally on a live stream: RESET it and tell its caller. Nothing is
+     * sent for a stream that is already gone (its RESET or end was sent then).
+     */
     private void resetStream(int id, ErrorCode code, String reason) {
         V2Stream s;
         synchronized (this) {
             s = streams.remove(id);
-            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
-            if (s != null) {
-                s.closed = true;
-                s.released();
+            if (s == null) {
+                return;
             }
+            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+            s.closed = true;
+            s.released();
         }
         log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
-        if (s != null) {
-            s.caller.onReset(code, reason, false);
-            tunnel.drain();
-        }
+        s.caller.onReset(code, reason, false);
+        tunnel.drain();
     }
 
     // ------------------------------------------------------------------ inbound
 
     private void onMessage(ByteBuffer message) {
+        int type = message.hasRemaining() ? message.get(message.position()) & 0xFF : -1;
         try {
-            Frame f = FrameCodec.decode(message, local);
+            Frame f;
+            try {
+                f = FrameCodec.decode(message, local);
+            } catch (ProtocolException e) {
+                if (!e.streamLevel()) {
+                    throw e;
+                }
+                onStreamLevelDecodeError(type == FrameType.OPEN.code(), e);
+                return;
+            }
             if (costsWithoutProgress(f) && !chargeControlFrame()) {
                 return;
             }
@@ -328,11 +344,53 @@ public final class V2Session implements AgentConnection {
             dispatch(f);
         } catch (ProtocolException e) {
             if (e.streamLevel()) {
-                resetStream(e.streamId(), e.code(), e.getMessage());
+                resetStream(e.streamId(), e.code(), e.getMessage()); // a rule of a live stream (V2Stream)
             } else {
                 protocolFailure(e);
             }
         }
+    }
+
+    /**
+     * A frame whose layout is valid but breaks a stream-level rule (PROTOCOL.md §2: unknown OPEN kind,
+     * empty method, REPLY status out of range). It is treated as the well-formed frame of its type
+     * would be, and charged the same: an OPEN obeys the agent's id rules and uses its id up, then is
+     * reset; a REPLY resets the named stream when it is live and is otherwise a frame without progress.
+     */
+    private void onStreamLevelDecodeError(boolean open, ProtocolException e) {
+        int id = e.streamId();
+        if ((open || stream(id) == null) && !chargeControlFrame()) {
+            return;
+        }
+        requireHello(open ? FrameType.OPEN : FrameType.REPLY);
+        if (open) {
+            agentOpened(id, e.code(), e.getMessage());
+        } else {
+            resetStream(id, e.code(), e.getMessage());
+        }
+    }
+
+    private synchronized void requireHello(FrameType type) {
+        if (state == State.AWAITING_HELLO) {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + type);
+        }
+    }
+
+    /**
+     * An agent OPEN, well-formed or not: its id must be even and above the agent's previous one
+     * (connection PROTOCOL_ERROR otherwise, PROTOCOL.md §3.2), and counts as used; the stream is
+     * answered with RESET {@code code}. The agent's ids never name a server stream, so none is looked up.
+     */
+    private void agentOpened(int id, ErrorCode code, String reason) {
+        synchronized (this) {
+            if (id % 2 != 0 || id <= lastAgentStreamId) {
+                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + id
+                        + " (agent ids must be even and increasing)");
+            }
+            lastAgentStreamId = id;
+            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+        }
+        log.debug("tunnel {} agent {}: agent-opened stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
     }
 
     private void dispatch(Frame f) {
@@ -348,11 +406,7 @@ public final class V2Session implements AgentConnection {
             tunnel.drain();
             return;
         }
-        synchronized (this) {
-            if (state == State.AWAITING_HELLO) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + f.type());
-            }
-        }
+        requireHello(f.type());
         V2Stream s;
         if (f instanceof Frame.Data d) {
             s = stream(d.streamId());
@@ -385,15 +439,7 @@ public final class V2Session implements AgentConnection {
         } else if (f instanceof Frame.GoAway g) {
             onGoAway(g);
         } else if (f instanceof Frame.Open o) {
-            synchronized (this) {
-                if (o.streamId() % 2 != 0 || o.streamId() <= lastAgentStreamId) {
-                    throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + o.streamId()
-                            + " (agent ids must be even and increasing)");
-                }
-                lastAgentStreamId = o.streamId();
-                send(FrameCodec.encode(new Frame.Reset(o.streamId(), ErrorCode.REFUSED_STREAM,
-                        "agent-initiated streams are not supported")), null);
-            }
+            agentOpened(o.streamId(), ErrorCode.REFUSED_STREAM, "agent-initiated streams are not supported");
         } else {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "unexpected " + f.type());
         }
