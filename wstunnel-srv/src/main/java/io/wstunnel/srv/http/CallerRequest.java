@@ -181,6 +181,12 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void opened() {
+        if (hasBody && requestEnded) {
+            // Routed again after its (empty) body ended on a stream the agent did not process: this
+            // stream needs its end too.
+            stream().sendData(EMPTY, true);
+            return;
+        }
         if (hasBody) {
             if (requestChannel != null) {
                 requestChannel.getReadSetter().set(ch -> pumpRequest());
@@ -196,8 +202,15 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** Moves request body to the agent while it has credit; suspends reads otherwise. */
     private void pumpRequest() {
-        if (stream() == null || requestEnded || requestChannel == null) {
-            return; // no stream: QUEUED or DONE
+        if (requestEnded || requestChannel == null) {
+            return;
+        }
+        if (stream() == null) {
+            if (phase() == Phase.QUEUED) {
+                // Queued again with reads armed: no read listener may fire until opened() pumps again.
+                requestChannel.suspendReads();
+            }
+            return;
         }
         try {
             if (!sendPrefetched()) {
