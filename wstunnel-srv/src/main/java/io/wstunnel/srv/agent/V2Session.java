@@ -35,6 +35,11 @@ public final class V2Session implements AgentConnection {
 
     enum State { AWAITING_HELLO, OPEN, DRAINING, CLOSED }
 
+    /** The highest id this server opens a stream with (odd; the next one, MAX_STREAM_ID, is left unused). */
+    static final int LAST_STREAM_ID = FrameCodec.MAX_STREAM_ID - 2;
+    /** The first stream id of a new session: 1, except in tests that start near {@link #LAST_STREAM_ID}. */
+    static volatile int firstStreamId = 1;
+
     private final RawWebSocket socket;
     private final Tunnel tunnel;
     private final Settings local;
@@ -49,7 +54,9 @@ public final class V2Session implements AgentConnection {
 
     private State state = State.AWAITING_HELLO;
     private Settings peer = Settings.DEFAULT;
-    private int nextStreamId = 1;
+    private int nextStreamId = firstStreamId;
+    /** Set once the last stream id is used: GOAWAY is sent and the socket closes (1000) with its last stream. */
+    private boolean idsExhausted;
     private int lastAgentStreamId;
     private volatile long lastReceivedNanos = System.nanoTime();
     private final io.wstunnel.srv.limits.Limits limits;
@@ -148,10 +155,6 @@ public final class V2Session implements AgentConnection {
                 return false;
             }
             int id = nextStreamId;
-            if (id > FrameCodec.MAX_STREAM_ID - 2) {
-                state = State.DRAINING; // ids exhausted: let this socket finish, the agent redials
-                return false;
-            }
             boolean end = !caller.hasBody();
             ByteBuffer open = encodeOpen(id, caller, end);
             if (open == null) {
@@ -171,6 +174,12 @@ public final class V2Session implements AgentConnection {
             // posts to the caller's thread, so posting it first orders it before the agent's frames.
             caller.onOpened(s);
             send(open, () -> s.openWritten = true);
+            if (id > LAST_STREAM_ID - 2) {
+                // Ids exhausted: this socket finishes its streams and closes; the agent redials.
+                state = State.DRAINING;
+                idsExhausted = true;
+                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, ErrorCode.NO_ERROR, "stream ids exhausted")), null);
+            }
         }
         if (log.isDebugEnabled()) {
             log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
@@ -296,8 +305,24 @@ public final class V2Session implements AgentConnection {
 
     /** Called with the monitor held when a stream has ended both ways or been reset. */
     void forget(V2Stream s) {
-        streams.remove(s.id());
-        s.released();
+        drop(s.id());
+    }
+
+    /**
+     * Monitor held: the stream is over (closed, its window growth returned); null if it was gone
+     * already. Every stream leaves through here or {@link #closed}, so a session whose ids ran out
+     * closes its socket here once its last stream is gone.
+     */
+    private V2Stream drop(int id) {
+        V2Stream s = streams.remove(id);
+        if (s != null) {
+            s.closed = true;
+            s.released();
+        }
+        if (idsExhausted && streams.isEmpty()) {
+            closeWith(ErrorCode.NO_ERROR.closeCode(), "stream ids exhausted"); // only posts to the IO thread
+        }
+        return s;
     }
 
     /**
@@ -307,13 +332,11 @@ public final class V2Session implements AgentConnection {
     private void resetStream(int id, ErrorCode code, String reason) {
         V2Stream s;
         synchronized (this) {
-            s = streams.remove(id);
-            if (s == null) {
+            if (stream(id) == null) {
                 return;
             }
             send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
-            s.closed = true;
-            s.released();
+            s = drop(id);
         }
         log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
         s.caller.onReset(code, reason, false);
@@ -425,11 +448,7 @@ public final class V2Session implements AgentConnection {
             }
         } else if (f instanceof Frame.Reset r) {
             synchronized (this) {
-                s = streams.remove(r.streamId());
-                if (s != null) {
-                    s.closed = true;
-                    s.released();
-                }
+                s = drop(r.streamId());
             }
             if (s != null) {
                 log.debug("tunnel {} agent {}: stream {} reset by agent: {} {}", tunnel.tokenId(), remote, r.streamId(), r.code(), r.reason());
@@ -457,9 +476,7 @@ public final class V2Session implements AgentConnection {
             }
             for (V2Stream s : new ArrayList<>(streams.values())) {
                 if (s.id() > g.lastStreamId()) {
-                    streams.remove(s.id());
-                    s.closed = true;
-                    s.released();
+                    drop(s.id());
                     unprocessed.add(s);
                 }
             }

@@ -131,4 +131,40 @@ class V2SessionTest extends ServerPerTest {
             assertThat(agent.closed).isNotDone();
         }
     }
+
+    /**
+     * When its stream ids run out, a session opens no more streams: it sends GOAWAY (NO_ERROR) after
+     * the OPEN of its last id, lets that stream finish, then closes with 1000 so the agent redials;
+     * a request that arrived meanwhile goes to the agent's next socket.
+     */
+    @Test
+    void aSessionWhoseStreamIdsRunOutSaysGoAwayAndClosesAfterItsLastStream() throws Exception {
+        V2Session.firstStreamId = V2Session.LAST_STREAM_ID;
+        try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN)) {
+            V2Session.firstStreamId = 1; // for the next socket
+            var last = get("/last");
+            Frame.Open open = agent.next(Frame.Open.class);
+            assertThat(open.streamId()).isEqualTo(V2Session.LAST_STREAM_ID);
+            Frame.GoAway goAway = agent.next(Frame.GoAway.class);
+            assertThat(goAway.code()).isEqualTo(ErrorCode.NO_ERROR);
+            assertThat(goAway.lastStreamId()).isZero();
+
+            var waiting = get("/waiting");
+            assertThat(agent.closed).as("open while its last stream is live").isNotDone();
+            agent.send(new Frame.Reply(open.streamId(), new ResponseHead(200, "", Headers.EMPTY), true));
+            assertThat(last.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(agent.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1000);
+            assertThat(agent.frames).noneMatch(f -> f instanceof Frame.Open);
+
+            try (FrameAgent next = FrameAgent.connect(server.port(), TOKEN)) {
+                Frame.Open o = next.next(Frame.Open.class);
+                assertThat(o.head().target()).isEqualTo("/waiting");
+                assertThat(o.streamId()).isEqualTo(1);
+                next.send(new Frame.Reply(o.streamId(), new ResponseHead(200, "", Headers.EMPTY), true));
+                assertThat(waiting.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            }
+        } finally {
+            V2Session.firstStreamId = 1;
+        }
+    }
 }
