@@ -236,10 +236,15 @@ public final class V2Session implements AgentConnection {
         closeWith(ErrorCode.GOING_AWAY.closeCode(), reason);
     }
 
+    /**
+     * Closes the socket at once. The streams fail in {@link #closed}, which only the socket's close
+     * listener runs: on the IO thread, after the connection is closed, when no OPEN can still be
+     * written, so {@code openWritten} is final there and a request is never both written here and
+     * routed again.
+     */
     @Override
     public void abort(String reason) {
-        socket.abort();
-        closed(reason);
+        socket.abort(reason);
     }
 
     /** The agent socket's peer (ip and port), or null. */
@@ -505,7 +510,11 @@ public final class V2Session implements AgentConnection {
         socket.close(code, r); // bounded: a peer that never answers is cut after a few seconds
     }
 
-    /** The socket is gone: every open stream fails (§5 of PROTOCOL.md). Idempotent. */
+    /**
+     * The socket is gone: every open stream fails (§5 of PROTOCOL.md). Called once, by the socket's
+     * close listener ({@link RawWebSocket.Handler#onClosed}) only: a request whose OPEN was not written
+     * by then never will be, so it may be routed again.
+     */
     private void closed(String why) {
         List<V2Stream> lost;
         synchronized (this) {
@@ -546,8 +555,7 @@ public final class V2Session implements AgentConnection {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReceivedNanos);
             if (silentMs > wsTimeout.toMillis()) {
                 log.warn("tunnel {} agent {}: nothing received for {} ms, closing as dead", tunnel.tokenId(), remote, silentMs);
-                socket.abort();
-                closed("dead peer");
+                socket.abort("dead peer"); // closed() follows from the close listener
                 return;
             }
             ping();
