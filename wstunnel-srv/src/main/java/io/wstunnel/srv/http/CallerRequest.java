@@ -366,7 +366,7 @@ public final class CallerRequest extends OwnedCallerStream {
                 return;
             }
         } catch (IOException e) {
-            callerGone("response flush: " + e.getMessage());
+            drop("response flush: " + e.getMessage()); // already DONE: callerGone() would do nothing
             return;
         }
         responseChannel.getWriteSetter().set(ChannelListeners.flushingChannelListener(
@@ -421,10 +421,15 @@ public final class CallerRequest extends OwnedCallerStream {
         if (phase() == Phase.DONE) {
             return;
         }
-        log.debug("req {} caller gone: {}", requestId(), why);
         end("caller went away");
         pending.clear();
         status = status == 0 ? 499 : status;
+        drop(why);
+    }
+
+    /** The caller's connection is unusable: close it and log the request. */
+    private void drop(String why) {
+        log.debug("req {} caller gone: {}", requestId(), why);
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
     }
