@@ -53,6 +53,11 @@ public final class FrameAgent extends V2Agent {
         socket.sendBinary(FrameCodec.encode(f), true);
     }
 
+    /** Sends {@code message} as one binary message, as it is: for frames the codec refuses to encode. */
+    public synchronized void sendRaw(byte[] message) throws Exception {
+        socket.sendBinary(ByteBuffer.wrap(message), true);
+    }
+
     @Override
     public void abort() {
         socket.abort();

@@ -3,6 +3,7 @@ package io.wstunnel.srv.agent;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.FrameCodec;
+import io.wstunnel.protocol.FrameType;
 import io.wstunnel.protocol.ProtocolException;
 import io.wstunnel.protocol.ReceiveWindow;
 import io.wstunnel.protocol.RttEstimator;
@@ -34,6 +35,11 @@ public final class V2Session implements AgentConnection {
 
     enum State { AWAITING_HELLO, OPEN, DRAINING, CLOSED }
 
+    /** The highest id this server opens a stream with (odd; the next one, MAX_STREAM_ID, is left unused). */
+    static final int LAST_STREAM_ID = FrameCodec.MAX_STREAM_ID - 2;
+    /** The first stream id of a new session: 1, except in tests that start near {@link #LAST_STREAM_ID}. */
+    static volatile int firstStreamId = 1;
+
     private final RawWebSocket socket;
     private final Tunnel tunnel;
     private final Settings local;
@@ -48,7 +54,9 @@ public final class V2Session implements AgentConnection {
 
     private State state = State.AWAITING_HELLO;
     private Settings peer = Settings.DEFAULT;
-    private int nextStreamId = 1;
+    private int nextStreamId = firstStreamId;
+    /** Set once the last stream id is used: GOAWAY is sent and the socket closes (1000) with its last stream. */
+    private boolean idsExhausted;
     private int lastAgentStreamId;
     private volatile long lastReceivedNanos = System.nanoTime();
     private final io.wstunnel.srv.limits.Limits limits;
@@ -114,6 +122,9 @@ public final class V2Session implements AgentConnection {
         if (f.streamId() == 0) {
             return !(f instanceof Frame.Hello);
         }
+        if (f instanceof Frame.Open) {
+            return true; // the server never accepts an agent's stream
+        }
         if (stream(f.streamId()) == null) {
             return true;
         }
@@ -144,10 +155,6 @@ public final class V2Session implements AgentConnection {
                 return false;
             }
             int id = nextStreamId;
-            if (id > FrameCodec.MAX_STREAM_ID - 2) {
-                state = State.DRAINING; // ids exhausted: let this socket finish, the agent redials
-                return false;
-            }
             boolean end = !caller.hasBody();
             ByteBuffer open = encodeOpen(id, caller, end);
             if (open == null) {
@@ -167,6 +174,12 @@ public final class V2Session implements AgentConnection {
             // posts to the caller's thread, so posting it first orders it before the agent's frames.
             caller.onOpened(s);
             send(open, () -> s.openWritten = true);
+            if (id > LAST_STREAM_ID - 2) {
+                // Ids exhausted: this socket finishes its streams and closes; the agent redials.
+                state = State.DRAINING;
+                idsExhausted = true;
+                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, ErrorCode.NO_ERROR, "stream ids exhausted")), null);
+            }
         }
         if (log.isDebugEnabled()) {
             log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
@@ -223,10 +236,15 @@ public final class V2Session implements AgentConnection {
         closeWith(ErrorCode.GOING_AWAY.closeCode(), reason);
     }
 
+    /**
+     * Closes the socket at once. The streams fail in {@link #closed}, which only the socket's close
+     * listener runs: on the IO thread, after the connection is closed, when no OPEN can still be
+     * written, so {@code openWritten} is final there and a request is never both written here and
+     * routed again.
+     */
     @Override
     public void abort(String reason) {
-        socket.abort();
-        closed(reason);
+        socket.abort(reason);
     }
 
     /** The agent socket's peer (ip and port), or null. */
@@ -292,33 +310,59 @@ public final class V2Session implements AgentConnection {
 
     /** Called with the monitor held when a stream has ended both ways or been reset. */
     void forget(V2Stream s) {
-        streams.remove(s.id());
-        s.released();
+        drop(s.id());
     }
 
-    /** Stream-level failure detected locally: RESET it and tell its caller. */
+    /**
+     * Monitor held: the stream is over (closed, its window growth returned); null if it was gone
+     * already. Every stream leaves through here or {@link #closed}, so a session whose ids ran out
+     * closes its socket here once its last stream is gone.
+     */
+    private V2Stream drop(int id) {
+        V2Stream s = streams.remove(id);
+        if (s != null) {
+            s.closed = true;
+            s.released();
+        }
+        if (idsExhausted && streams.isEmpty()) {
+            closeWith(ErrorCode.NO_ERROR.closeCode(), "stream ids exhausted"); // only posts to the IO thread
+        }
+        return s;
+    }
+
+    /**
+     * Stream-level failure detected locally on a live stream: RESET it and tell its caller. Nothing is
+     * sent for a stream that is already gone (its RESET or end was sent then).
+     */
     private void resetStream(int id, ErrorCode code, String reason) {
         V2Stream s;
         synchronized (this) {
-            s = streams.remove(id);
-            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
-            if (s != null) {
-                s.closed = true;
-                s.released();
+            if (stream(id) == null) {
+                return;
             }
+            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+            s = drop(id);
         }
         log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
-        if (s != null) {
-            s.caller.onReset(code, reason, false);
-            tunnel.drain();
-        }
+        s.caller.onReset(code, reason, false);
+        tunnel.drain();
     }
 
     // ------------------------------------------------------------------ inbound
 
     private void onMessage(ByteBuffer message) {
+        int type = message.hasRemaining() ? message.get(message.position()) & 0xFF : -1;
         try {
-            Frame f = FrameCodec.decode(message, local);
+            Frame f;
+            try {
+                f = FrameCodec.decode(message, local);
+            } catch (ProtocolException e) {
+                if (!e.streamLevel()) {
+                    throw e;
+                }
+                onStreamLevelDecodeError(type == FrameType.OPEN.code(), e);
+                return;
+            }
             if (costsWithoutProgress(f) && !chargeControlFrame()) {
                 return;
             }
@@ -328,11 +372,53 @@ public final class V2Session implements AgentConnection {
             dispatch(f);
         } catch (ProtocolException e) {
             if (e.streamLevel()) {
-                resetStream(e.streamId(), e.code(), e.getMessage());
+                resetStream(e.streamId(), e.code(), e.getMessage()); // a rule of a live stream (V2Stream)
             } else {
                 protocolFailure(e);
             }
         }
+    }
+
+    /**
+     * A frame whose layout is valid but breaks a stream-level rule (PROTOCOL.md §2: unknown OPEN kind,
+     * empty method, REPLY status out of range). It is treated as the well-formed frame of its type
+     * would be, and charged the same: an OPEN obeys the agent's id rules and uses its id up, then is
+     * reset; a REPLY resets the named stream when it is live and is otherwise a frame without progress.
+     */
+    private void onStreamLevelDecodeError(boolean open, ProtocolException e) {
+        int id = e.streamId();
+        if ((open || stream(id) == null) && !chargeControlFrame()) {
+            return;
+        }
+        requireHello(open ? FrameType.OPEN : FrameType.REPLY);
+        if (open) {
+            agentOpened(id, e.code(), e.getMessage());
+        } else {
+            resetStream(id, e.code(), e.getMessage());
+        }
+    }
+
+    private synchronized void requireHello(FrameType type) {
+        if (state == State.AWAITING_HELLO) {
+            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + type);
+        }
+    }
+
+    /**
+     * An agent OPEN, well-formed or not: its id must be even and above the agent's previous one
+     * (connection PROTOCOL_ERROR otherwise, PROTOCOL.md §3.2), and counts as used; the stream is
+     * answered with RESET {@code code}. The agent's ids never name a server stream, so none is looked up.
+     */
+    private void agentOpened(int id, ErrorCode code, String reason) {
+        synchronized (this) {
+            if (id % 2 != 0 || id <= lastAgentStreamId) {
+                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + id
+                        + " (agent ids must be even and increasing)");
+            }
+            lastAgentStreamId = id;
+            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+        }
+        log.debug("tunnel {} agent {}: agent-opened stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
     }
 
     private void dispatch(Frame f) {
@@ -348,11 +434,7 @@ public final class V2Session implements AgentConnection {
             tunnel.drain();
             return;
         }
-        synchronized (this) {
-            if (state == State.AWAITING_HELLO) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + f.type());
-            }
-        }
+        requireHello(f.type());
         V2Stream s;
         if (f instanceof Frame.Data d) {
             s = stream(d.streamId());
@@ -371,11 +453,7 @@ public final class V2Session implements AgentConnection {
             }
         } else if (f instanceof Frame.Reset r) {
             synchronized (this) {
-                s = streams.remove(r.streamId());
-                if (s != null) {
-                    s.closed = true;
-                    s.released();
-                }
+                s = drop(r.streamId());
             }
             if (s != null) {
                 log.debug("tunnel {} agent {}: stream {} reset by agent: {} {}", tunnel.tokenId(), remote, r.streamId(), r.code(), r.reason());
@@ -385,15 +463,7 @@ public final class V2Session implements AgentConnection {
         } else if (f instanceof Frame.GoAway g) {
             onGoAway(g);
         } else if (f instanceof Frame.Open o) {
-            synchronized (this) {
-                if (o.streamId() % 2 != 0 || o.streamId() <= lastAgentStreamId) {
-                    throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + o.streamId()
-                            + " (agent ids must be even and increasing)");
-                }
-                lastAgentStreamId = o.streamId();
-                send(FrameCodec.encode(new Frame.Reset(o.streamId(), ErrorCode.REFUSED_STREAM,
-                        "agent-initiated streams are not supported")), null);
-            }
+            agentOpened(o.streamId(), ErrorCode.REFUSED_STREAM, "agent-initiated streams are not supported");
         } else {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "unexpected " + f.type());
         }
@@ -411,9 +481,7 @@ public final class V2Session implements AgentConnection {
             }
             for (V2Stream s : new ArrayList<>(streams.values())) {
                 if (s.id() > g.lastStreamId()) {
-                    streams.remove(s.id());
-                    s.closed = true;
-                    s.released();
+                    drop(s.id());
                     unprocessed.add(s);
                 }
             }
@@ -442,7 +510,11 @@ public final class V2Session implements AgentConnection {
         socket.close(code, r); // bounded: a peer that never answers is cut after a few seconds
     }
 
-    /** The socket is gone: every open stream fails (§5 of PROTOCOL.md). Idempotent. */
+    /**
+     * The socket is gone: every open stream fails (§5 of PROTOCOL.md). Called once, by the socket's
+     * close listener ({@link RawWebSocket.Handler#onClosed}) only: a request whose OPEN was not written
+     * by then never will be, so it may be routed again.
+     */
     private void closed(String why) {
         List<V2Stream> lost;
         synchronized (this) {
@@ -483,8 +555,7 @@ public final class V2Session implements AgentConnection {
             long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReceivedNanos);
             if (silentMs > wsTimeout.toMillis()) {
                 log.warn("tunnel {} agent {}: nothing received for {} ms, closing as dead", tunnel.tokenId(), remote, silentMs);
-                socket.abort();
-                closed("dead peer");
+                socket.abort("dead peer"); // closed() follows from the close listener
                 return;
             }
             ping();

@@ -107,8 +107,8 @@ final class V2Stream implements AgentStream {
                 return;
             }
             closed = true;
+            session.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null); // before a close forget() may queue
             session.forget(this);
-            session.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
         }
         session.slotFreed();
     }

@@ -181,6 +181,12 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void opened() {
+        if (hasBody && requestEnded) {
+            // Routed again after its (empty) body ended on a stream the agent did not process: this
+            // stream needs its end too.
+            stream().sendData(EMPTY, true);
+            return;
+        }
         if (hasBody) {
             if (requestChannel != null) {
                 requestChannel.getReadSetter().set(ch -> pumpRequest());
@@ -196,8 +202,15 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** Moves request body to the agent while it has credit; suspends reads otherwise. */
     private void pumpRequest() {
-        if (stream() == null || requestEnded || requestChannel == null) {
-            return; // no stream: QUEUED or DONE
+        if (requestEnded || requestChannel == null) {
+            return;
+        }
+        if (stream() == null) {
+            if (phase() == Phase.QUEUED) {
+                // Queued again with reads armed: no read listener may fire until opened() pumps again.
+                requestChannel.suspendReads();
+            }
+            return;
         }
         try {
             if (!sendPrefetched()) {
@@ -353,7 +366,7 @@ public final class CallerRequest extends OwnedCallerStream {
                 return;
             }
         } catch (IOException e) {
-            callerGone("response flush: " + e.getMessage());
+            drop("response flush: " + e.getMessage()); // already DONE: callerGone() would do nothing
             return;
         }
         responseChannel.getWriteSetter().set(ChannelListeners.flushingChannelListener(
@@ -408,10 +421,15 @@ public final class CallerRequest extends OwnedCallerStream {
         if (phase() == Phase.DONE) {
             return;
         }
-        log.debug("req {} caller gone: {}", requestId(), why);
         end("caller went away");
         pending.clear();
         status = status == 0 ? 499 : status;
+        drop(why);
+    }
+
+    /** The caller's connection is unusable: close it and log the request. */
+    private void drop(String why) {
+        log.debug("req {} caller gone: {}", requestId(), why);
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
     }

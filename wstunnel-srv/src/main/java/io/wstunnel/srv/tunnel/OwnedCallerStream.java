@@ -38,6 +38,8 @@ public abstract class OwnedCallerStream implements CallerStream {
     private XnioExecutor.Key timeout;
     /** Response bytes the caller's socket took that the agent has not been credited for yet. */
     private int unacked;
+    /** A waiter for the attached stream's socket is registered and has not run yet: register no other. */
+    private boolean awaitingSocket;
 
     protected OwnedCallerStream(XnioIoThread owner, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow) {
@@ -141,6 +143,7 @@ public abstract class OwnedCallerStream implements CallerStream {
         }
         stream = s;
         phase = Phase.OPENED;
+        awaitingSocket = false; // a waiter on an earlier stream's socket may never run
         opened();
     }
 
@@ -211,10 +214,21 @@ public abstract class OwnedCallerStream implements CallerStream {
             return 0;
         }
         if (!stream.socketWritable()) {
-            stream.whenSocketWritable(this::onWritable);
+            if (!awaitingSocket) {
+                awaitingSocket = true;
+                AgentStream waitedOn = stream;
+                stream.whenSocketWritable(() -> owner.execute(() -> socketWritable(waitedOn)));
+            }
             return 0;
         }
         return Math.min(credit, stream.maxFramePayload());
+    }
+
+    private void socketWritable(AgentStream waitedOn) {
+        if (stream == waitedOn) {
+            awaitingSocket = false;
+        }
+        writable();
     }
 
     /** The next {@code max} bytes of {@code b} (all, if fewer) as a slice; {@code b} moves past them. */

@@ -131,9 +131,17 @@ public final class RawWebSocket {
         schedule(() -> IoUtils.safeClose(connection), CLOSE_WAIT_MS); // a peer that never answers is cut
     }
 
-    /** Closes the connection at once (on its IO thread), dropping anything queued. */
-    public void abort() {
-        connection.getIoThread().execute(() -> IoUtils.safeClose(connection));
+    /**
+     * Closes the connection at once (on its IO thread), dropping anything queued; {@link Handler#onClosed}
+     * then reports {@code why}. Frames whose write was posted before still reach the socket first.
+     */
+    public void abort(String why) {
+        connection.getIoThread().execute(() -> {
+            if (connection.isOpen()) {
+                this.why = why;
+                IoUtils.safeClose(connection);
+            }
+        });
     }
 
     private void enqueue(int opcode, ByteBuffer payload, Runnable onWritten) {

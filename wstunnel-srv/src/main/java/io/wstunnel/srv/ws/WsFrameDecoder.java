@@ -1,13 +1,14 @@
 package io.wstunnel.srv.ws;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 
 /**
  * Incremental RFC 6455 decoder for frames a client sends (masked). Bytes are fed in any split;
  * each complete message is handed to the {@link Sink} in a fresh heap buffer the sink may keep.
- * Memory per connection is bounded by {@code maxMessage} (partial message) plus a 14-byte header.
+ * Memory per connection is bounded by {@code maxMessage} plus a 14-byte header: a fragmented
+ * message is assembled in one buffer that never grows past {@code maxMessage}, each continuation's
+ * payload is unmasked straight into it, and an empty fragment costs nothing however many arrive.
  * Single-threaded: one owner (the connection's IO thread) feeds it.
  */
 public final class WsFrameDecoder {
@@ -36,13 +37,19 @@ public final class WsFrameDecoder {
     private boolean fin;
     private int opcode;
     private int mask;
-    private byte[] payload;
+    /** The current frame's payload goes to {@code target[targetStart, targetStart + payloadLength)}; null while reading a header. */
+    private byte[] target;
+    private int targetStart;
+    private int payloadLength;
     private int payloadFill;
 
-    /** Fragments of a message whose first frame had FIN clear; null when none is in progress. */
-    private List<byte[]> fragments;
+    /**
+     * The message whose first frame had FIN clear, its {@code fragmentedSize} bytes so far at the
+     * start; null when none is in progress. Its capacity never exceeds {@code maxMessage}.
+     */
+    private byte[] fragmented;
     private int fragmentedOpcode;
-    private long fragmentedSize;
+    private int fragmentedSize;
 
     /** @param maxMessage largest message (all fragments together) accepted; larger ones fail with 1009 */
     public WsFrameDecoder(int maxMessage, Sink sink) {
@@ -53,7 +60,7 @@ public final class WsFrameDecoder {
     /** Consumes every byte of {@code in}, calling the sink for each message completed. */
     public void feed(ByteBuffer in) {
         while (in.hasRemaining()) {
-            if (payload == null) {
+            if (target == null) {
                 int n = Math.min(in.remaining(), headerNeed - headerFill);
                 in.get(header, headerFill, n);
                 headerFill += n;
@@ -61,11 +68,12 @@ public final class WsFrameDecoder {
                     startPayload();
                 }
             } else {
-                int n = Math.min(in.remaining(), payload.length - payloadFill);
-                in.get(payload, payloadFill, n);
-                WsFrames.unmask(payload, payloadFill, n, mask, payloadFill);
+                int n = Math.min(in.remaining(), payloadLength - payloadFill);
+                int at = targetStart + payloadFill;
+                in.get(target, at, n);
+                WsFrames.unmask(target, at, n, mask, payloadFill);
                 payloadFill += n;
-                if (payloadFill == payload.length) {
+                if (payloadFill == payloadLength) {
                     frameDone();
                 }
             }
@@ -111,15 +119,33 @@ public final class WsFrameDecoder {
         mask = ((header[maskAt] & 0xFF) << 24) | ((header[maskAt + 1] & 0xFF) << 16)
                 | ((header[maskAt + 2] & 0xFF) << 8) | (header[maskAt + 3] & 0xFF);
         checkFrame(length);
-        payload = new byte[(int) length];
+        payloadLength = (int) length;
         payloadFill = 0;
+        if (opcode == WsFrames.OP_CONTINUATION) {
+            ensureFragmentedCapacity(fragmentedSize + payloadLength);
+            target = fragmented;
+            targetStart = fragmentedSize;
+        } else {
+            target = length == 0 ? NO_BYTES : new byte[payloadLength];
+            targetStart = 0;
+        }
         return true;
+    }
+
+    private static final byte[] NO_BYTES = new byte[0];
+
+    /** Grows the fragmented message's buffer to hold {@code size} bytes (at most maxMessage: checked before). */
+    private void ensureFragmentedCapacity(int size) {
+        if (size > fragmented.length) {
+            int grown = (int) Math.min(maxMessage, Math.max(size, 2L * fragmented.length));
+            fragmented = Arrays.copyOf(fragmented, grown);
+        }
     }
 
     private void checkFrame(long length) {
         switch (opcode) {
             case WsFrames.OP_CONTINUATION -> {
-                if (fragments == null) {
+                if (fragmented == null) {
                     throw new WsProtocolException(WsFrames.PROTOCOL_ERROR, "continuation frame without a message");
                 }
                 if (fragmentedSize + length > maxMessage) {
@@ -127,7 +153,7 @@ public final class WsFrameDecoder {
                 }
             }
             case WsFrames.OP_TEXT, WsFrames.OP_BINARY -> {
-                if (fragments != null) {
+                if (fragmented != null) {
                     throw new WsProtocolException(WsFrames.PROTOCOL_ERROR, "new message before the previous one ended");
                 }
                 if (length > maxMessage) {
@@ -151,16 +177,16 @@ public final class WsFrameDecoder {
     }
 
     private void startPayload() {
-        if (payload.length == 0) {
+        if (payloadLength == 0) {
             frameDone();
         }
     }
 
     private void frameDone() {
-        byte[] p = payload;
+        byte[] p = target;
         int op = opcode;
         boolean last = fin;
-        payload = null;
+        target = null;
         headerFill = 0;
         headerNeed = 2;
         switch (op) {
@@ -168,25 +194,22 @@ public final class WsFrameDecoder {
             case WsFrames.OP_PONG -> sink.onPong(p);
             case WsFrames.OP_CLOSE -> close(p);
             case WsFrames.OP_CONTINUATION -> {
-                fragments.add(p);
-                fragmentedSize += p.length;
+                fragmentedSize += payloadLength; // the payload is already in place
                 if (last) {
-                    ByteBuffer whole = ByteBuffer.allocate((int) fragmentedSize);
-                    fragments.forEach(whole::put);
+                    ByteBuffer whole = ByteBuffer.wrap(fragmented, 0, fragmentedSize);
                     int wholeOp = fragmentedOpcode;
-                    fragments = null;
+                    fragmented = null;
                     fragmentedSize = 0;
-                    deliver(wholeOp, whole.flip());
+                    deliver(wholeOp, whole);
                 }
             }
             default -> {
                 if (last) {
                     deliver(op, ByteBuffer.wrap(p));
                 } else {
-                    fragments = new ArrayList<>();
-                    fragments.add(p);
+                    fragmented = p; // the first fragment's array starts the message (grown as continuations come)
                     fragmentedOpcode = op;
-                    fragmentedSize = p.length;
+                    fragmentedSize = payloadLength;
                 }
             }
         }

@@ -229,7 +229,28 @@ class HostileInputTest {
                 new AgentRow("flood of 100k pings", a -> a.floodPings(100_000), 1008),
                 new AgentRow("flood of REPLYs for unknown streams", a -> a.flood(new Frame.Reply(99_999,
                         new ResponseHead(200, "", Headers.of()), true), 20_000), 1008),
+                new AgentRow("flood of OPENs of an unknown kind (stream-level errors)", a -> a.floodRaw(
+                        i -> unknownKindOpen(2 * (i + 1)), 20_000), 1008),
+                new AgentRow("flood of REPLYs with a status out of range for unknown streams", a -> a.floodRaw(
+                        i -> replyWithStatus(99_999, 0), 20_000), 1008),
+                new AgentRow("OPEN of an unknown kind with the server's own stream id", a -> a.sendRaw(
+                        unknownKindOpen(openStream(a).streamId())), 1002),
                 new AgentRow("text message", a -> a.sendText("hello"), 1003));
+    }
+
+    /** An OPEN of kind 0x7f, unknown to this version (a stream-level error, PROTOCOL.md §3.2). */
+    static byte[] unknownKindOpen(int streamId) {
+        return ByteBuffer.allocate(7).put((byte) 0x01).put((byte) 0).putInt(streamId).put((byte) 0x7f).array();
+    }
+
+    /** A REPLY, well-formed except for its status (a stream-level error, PROTOCOL.md §3.3). */
+    static byte[] replyWithStatus(int streamId, int status) {
+        ByteBuffer b = io.wstunnel.protocol.FrameCodec.encode(new Frame.Reply(streamId,
+                new ResponseHead(200, "", Headers.of()), true));
+        b.putShort(6, (short) status);
+        byte[] a = new byte[b.remaining()];
+        b.get(a);
+        return a;
     }
 
     /** A caller that never reads its response, so the server never gives the agent more credit. */

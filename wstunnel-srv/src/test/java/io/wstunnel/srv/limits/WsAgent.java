@@ -87,6 +87,18 @@ final class WsAgent extends V2Agent {
         }
     }
 
+    /** Writes {@code count} messages in one go, the i-th being {@code message.apply(i)} as it is (a flood). */
+    synchronized void floodRaw(java.util.function.IntFunction<byte[]> message, int count) {
+        try {
+            for (int i = 0; i < count; i++) {
+                writeFrame(0x2, ByteBuffer.wrap(message.apply(i)));
+            }
+            out.flush();
+        } catch (IOException closedByServer) {
+            // the server may close the socket before the flood is written: that is the point
+        }
+    }
+
     synchronized void floodPings(int count) {
         try {
         for (int i = 0; i < count; i++) {

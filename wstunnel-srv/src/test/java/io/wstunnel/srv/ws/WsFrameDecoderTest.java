@@ -131,6 +131,67 @@ class WsFrameDecoderTest {
     }
 
     @Test
+    void aMessageCutIntoFragmentsOfAnySizeIsReassembledExactly() {
+        Random rnd = new Random(13);
+        for (int trial = 0; trial < 50; trial++) {
+            byte[] message = random(rnd.nextInt(150_000), trial);
+            ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            int at = 0;
+            boolean first = true;
+            do {
+                // fragments of 0 .. 40,000 bytes, empty ones included, the last one possibly empty too
+                int n = Math.min(message.length - at, rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(40_000));
+                boolean last = at + n == message.length && rnd.nextBoolean();
+                wire.writeBytes(clientFrame(last, first ? WsFrames.OP_BINARY : WsFrames.OP_CONTINUATION,
+                        Arrays.copyOfRange(message, at, at + n), rnd.nextInt()));
+                at += n;
+                first = false;
+                if (last) {
+                    break;
+                }
+            } while (true);
+            WsFrameDecoder d = new WsFrameDecoder(message.length, sink);
+            binaries.clear();
+            byte[] w = wire.toByteArray();
+            for (int off = 0; off < w.length; ) {
+                int step = Math.min(w.length - off, 1 + rnd.nextInt(50_000));
+                d.feed(ByteBuffer.wrap(w, off, step));
+                off += step;
+            }
+            assertThat(binaries).hasSize(1);
+            assertThat(binaries.get(0)).as("message of %d bytes", message.length).isEqualTo(message);
+        }
+    }
+
+    /**
+     * Memory per connection stays bounded by the message limit: an empty continuation frame costs
+     * nothing (it allocates nothing, so nothing of it can be held), however many follow a message's
+     * first frame; the message still ends normally with its last fragment.
+     */
+    @Test
+    void emptyContinuationFramesCostNothingHoweverManyArrive() {
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        org.junit.jupiter.api.Assumptions.assumeTrue(threads.isThreadAllocatedMemorySupported()
+                && threads.isThreadAllocatedMemoryEnabled(), "per-thread allocation counting");
+        WsFrameDecoder d = new WsFrameDecoder(100, sink);
+        d.feed(ByteBuffer.wrap(clientFrame(false, WsFrames.OP_BINARY, "ab".getBytes(), 7)));
+        byte[] empty = clientFrame(false, WsFrames.OP_CONTINUATION, new byte[0], 0);
+        ByteBuffer chunk = ByteBuffer.allocate(empty.length * 10_000);
+        while (chunk.hasRemaining()) {
+            chunk.put(empty);
+        }
+        long before = threads.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < 200; i++) { // 2,000,000 empty fragments, 12 MB on the wire
+            d.feed(chunk.clear());
+        }
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(allocated).as("bytes allocated for 2,000,000 empty continuation frames").isLessThan(1 << 20);
+        d.feed(ByteBuffer.wrap(clientFrame(true, WsFrames.OP_CONTINUATION, "c".getBytes(), 9)));
+        assertThat(events).containsExactly("binary 3");
+        assertThat(new String(binaries.get(0))).isEqualTo("abc");
+    }
+
+    @Test
     void closeWithoutStatusReportsNoStatus() {
         new WsFrameDecoder(100, sink).feed(ByteBuffer.wrap(clientFrame(true, WsFrames.OP_CLOSE, new byte[0], 9)));
         assertThat(events).containsExactly("close 1005 ");
