@@ -114,9 +114,10 @@ public final class V2Session implements AgentConnection {
 
     /**
      * True for frames that make the server work without moving a live stream forward: anything for an
-     * unknown or finished stream, and tiny credits. REPLY, DATA, RESET and sizeable WINDOW_UPDATEs on
-     * live streams are bounded by the streams this server opened and the bytes it sent, so they are
-     * never charged: a busy agent must not look like a flood.
+     * unknown or finished stream, tiny credits, and empty DATA without END_STREAM (it moves no byte and
+     * ends nothing, yet is handed to the caller). REPLY, DATA with bytes or END_STREAM, RESET and
+     * sizeable WINDOW_UPDATEs on live streams are bounded by the streams this server opened and the
+     * bytes it sent, so they are never charged: a busy agent must not look like a flood.
      */
     private boolean costsWithoutProgress(Frame f) {
         if (f.streamId() == 0) {
@@ -127,6 +128,9 @@ public final class V2Session implements AgentConnection {
         }
         if (stream(f.streamId()) == null) {
             return true;
+        }
+        if (f instanceof Frame.Data d) {
+            return d.length() == 0 && !d.endStream();
         }
         return f instanceof Frame.WindowUpdate w && w.increment() < MIN_UNCHARGED_CREDIT;
     }
