@@ -351,4 +351,27 @@ class ServerFramingTest extends ServerPerTest {
             assertThat(server.agents()).isEqualTo(1);
         }
     }
+
+    @Test
+    void emptyDataThatEndsAStreamOrAFewEmptyFramesAreNotAFlood() throws Exception {
+        restart(ServerConfig.builder().limits(io.wstunnel.srv.limits.Limits.builder().agentControlFramesPerSecond(5).build()));
+        try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT)) {
+            // 100 streams ended by an empty DATA with END_STREAM, beyond the budget (5/s, burst 50): an
+            // end is progress. The first 10 also carry 3 empty DATA frames without END_STREAM each (30,
+            // within the burst): a few are charged, not refused.
+            for (int i = 0; i < 100; i++) {
+                var resp = get("/empty-end/" + i);
+                Frame.Open open = agent.next(Frame.Open.class);
+                agent.send(new Frame.Reply(open.streamId(), new ResponseHead(200, "OK", Headers.EMPTY), false));
+                for (int k = 0; k < (i < 10 ? 3 : 0); k++) {
+                    agent.send(new Frame.Data(open.streamId(), ByteBuffer.allocate(0), false));
+                }
+                agent.send(new Frame.Data(open.streamId(), ByteBuffer.wrap(("r" + i).getBytes(StandardCharsets.UTF_8)), false));
+                agent.send(new Frame.Data(open.streamId(), ByteBuffer.allocate(0), true));
+                assertThat(resp.get(10, TimeUnit.SECONDS).body()).isEqualTo("r" + i);
+            }
+            assertThat(agent.closed).isNotDone();
+            assertThat(server.agents()).isEqualTo(1);
+        }
+    }
 }

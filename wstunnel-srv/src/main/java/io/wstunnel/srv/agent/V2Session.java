@@ -6,7 +6,6 @@ import io.wstunnel.protocol.FrameCodec;
 import io.wstunnel.protocol.FrameType;
 import io.wstunnel.protocol.ProtocolException;
 import io.wstunnel.protocol.ReceiveWindow;
-import io.wstunnel.protocol.RttEstimator;
 import io.wstunnel.protocol.Settings;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.protocol.WindowBudget;
@@ -17,18 +16,18 @@ import io.wstunnel.srv.ws.RawWebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent socket speaking wstunnel.v2. The session state machine and every stream's flow-control
- * state are guarded by this object's monitor; frames arrive on the socket's IO thread. Callers are
- * only ever notified after the monitor is released. The socket is our own {@link RawWebSocket}.
+ * One agent socket speaking wstunnel.v2. The session state machine, its {@link StreamTable} and
+ * every stream's flow-control state are guarded by this object's monitor, and every state
+ * transition is made here; frames arrive on the socket's IO thread and are decoded and dispatched by
+ * its {@link V2Receiver}. Callers are only ever notified after the monitor is released. The socket
+ * is our own {@link RawWebSocket}; frames leave through the {@link OutboundQueue}. Helpers that are
+ * not guarded by the monitor ({@link OutboundQueue}, {@link FrameBudget}, {@link KeepAlive}) hold no
+ * session state.
  */
 public final class V2Session implements AgentConnection {
     private static final Logger log = LoggerFactory.getLogger(V2Session.class);
@@ -43,41 +42,34 @@ public final class V2Session implements AgentConnection {
     private final RawWebSocket socket;
     private final Tunnel tunnel;
     private final Settings local;
-    private final Duration wsTimeout;
-    private final int maxQueuedBytes;
     private final String remote;
     private final String clientVersion;
-    private final Map<Integer, V2Stream> streams = new HashMap<>();
-    private final AtomicLong queuedBytes = new AtomicLong();
-    private final List<Runnable> writableWaiters = new ArrayList<>();
     private final Runnable onClosed;
-
-    private State state = State.AWAITING_HELLO;
-    private Settings peer = Settings.DEFAULT;
-    private int nextStreamId = firstStreamId;
-    /** Set once the last stream id is used: GOAWAY is sent and the socket closes (1000) with its last stream. */
-    private boolean idsExhausted;
-    private int lastAgentStreamId;
-    private volatile long lastReceivedNanos = System.nanoTime();
     private final io.wstunnel.srv.limits.Limits limits;
-    private final io.wstunnel.srv.limits.TokenBucket controlFrames;
-    private volatile boolean flooded;
     /** Receive-window growth shared by this socket's streams (PROTOCOL.md §3.6.1). */
     private final WindowBudget windowBudget;
-    private final RttEstimator rtt = new RttEstimator();
+    private final OutboundQueue outbound;
+    private final FrameBudget frameBudget;
+    private final KeepAlive keepAlive;
+
+    // Guarded by this.
+    private final StreamTable streams;
+    private State state = State.AWAITING_HELLO;
+    private Settings peer = Settings.DEFAULT;
 
     /** @param limits streams per agent, HELLO timeout and control-frame budget of this socket */
     public V2Session(RawWebSocket socket, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
                      String remote, String clientVersion, Runnable onClosed, io.wstunnel.srv.limits.Limits limits) {
         this.limits = limits;
         this.windowBudget = new WindowBudget(limits.agentWindowBudget());
-        this.controlFrames = new io.wstunnel.srv.limits.TokenBucket(limits.agentControlFramesPerSecond(),
-                10.0 * limits.agentControlFramesPerSecond());
+        this.frameBudget = new FrameBudget(limits.agentControlFramesPerSecond(), this::protocolFailure);
         this.socket = socket;
         this.tunnel = tunnel;
         this.local = local.withReplyBody(true); // we take REPLY+BODY (PROTOCOL.md §3.3)
-        this.wsTimeout = wsTimeout;
-        this.maxQueuedBytes = maxQueuedBytes;
+        this.outbound = new OutboundQueue(socket, maxQueuedBytes);
+        this.keepAlive = new KeepAlive(this, socket, wsTimeout);
+        // Once the ids ran out, the socket closes with the last stream (closeWith only posts to the IO thread).
+        this.streams = new StreamTable(firstStreamId, () -> closeWith(ErrorCode.NO_ERROR.closeCode(), "stream ids exhausted"));
         this.remote = remote;
         this.clientVersion = clientVersion;
         this.onClosed = onClosed;
@@ -85,11 +77,10 @@ public final class V2Session implements AgentConnection {
 
     /** Sends HELLO and starts receiving. Call once, after the upgrade. */
     public void start() {
-        socket.allowPong(this::chargeControlFrame);
-        socket.start(new Receiver());
-        send(FrameCodec.encode(new Frame.Hello(local)), null);
-        ping(); // a first round-trip time for window auto-tuning, before the keep-alive period
-        scheduleKeepAlive();
+        socket.allowPong(frameBudget::charge);
+        socket.start(new V2Receiver(this, local, frameBudget, keepAlive));
+        outbound.send(FrameCodec.encode(new Frame.Hello(local)), null);
+        keepAlive.start(); // a first round-trip time for window auto-tuning, before the keep-alive period
         socket.schedule(this::helloDeadline, limits.agentHelloTimeout().toMillis());
     }
 
@@ -109,42 +100,6 @@ public final class V2Session implements AgentConnection {
         return Math.min(peer.maxConcurrentStreams(), limits.maxStreamsPerAgent());
     }
 
-    /** Smallest credit a well-behaved receiver sends (PROTOCOL.md §3.6: it batches small credits). */
-    private static final int MIN_UNCHARGED_CREDIT = 4096;
-
-    /**
-     * True for frames that make the server work without moving a live stream forward: anything for an
-     * unknown or finished stream, and tiny credits. REPLY, DATA, RESET and sizeable WINDOW_UPDATEs on
-     * live streams are bounded by the streams this server opened and the bytes it sent, so they are
-     * never charged: a busy agent must not look like a flood.
-     */
-    private boolean costsWithoutProgress(Frame f) {
-        if (f.streamId() == 0) {
-            return !(f instanceof Frame.Hello);
-        }
-        if (f instanceof Frame.Open) {
-            return true; // the server never accepts an agent's stream
-        }
-        if (stream(f.streamId()) == null) {
-            return true;
-        }
-        return f instanceof Frame.WindowUpdate w && w.increment() < MIN_UNCHARGED_CREDIT;
-    }
-
-    /** Counts a frame that costs the server work without moving body bytes; false once over budget. */
-    private boolean chargeControlFrame() {
-        if (flooded) {
-            return false; // already closing: drop the rest unread
-        }
-        if (controlFrames.tryAcquire() == 0) {
-            return true;
-        }
-        flooded = true;
-        protocolFailure(ProtocolException.connection(ErrorCode.POLICY_VIOLATION, "frame flood: more than "
-                + limits.agentControlFramesPerSecond() + " control frames per second"));
-        return false;
-    }
-
     // ------------------------------------------------------------------ AgentConnection
 
     @Override
@@ -154,47 +109,36 @@ public final class V2Session implements AgentConnection {
             if (state != State.OPEN || streams.size() >= streamCap() || !caller.isActive()) {
                 return false;
             }
-            int id = nextStreamId;
+            int id = streams.nextId();
             boolean end = !caller.hasBody();
-            ByteBuffer open = encodeOpen(id, caller, end);
+            ByteBuffer open = V2Stream.encodeOpen(id, caller, end, peer.maxHeadSize());
             if (open == null) {
                 caller.fail(431, "Request header fields too large for the tunnel (limit "
                         + peer.maxHeadSize() + " bytes)");
                 return true; // answered: the tunnel must not queue it
             }
-            nextStreamId += 2;
-            s = new V2Stream(this, id, caller, peer.initialWindow(),
+            s = new V2Stream(this, outbound, id, caller, peer.initialWindow(),
                     new ReceiveWindow(local.initialWindow(), limits.maxStreamWindow(), windowBudget),
                     peer.maxFramePayload());
-            streams.put(id, s);
+            boolean lastId = streams.add(s);
             if (end) {
                 s.localEnded = true;
             }
             // Invariant: the caller learns of its stream before any reply can exist. onOpened only
             // posts to the caller's thread, so posting it first orders it before the agent's frames.
             caller.onOpened(s);
-            send(open, () -> s.openWritten = true);
-            if (id > LAST_STREAM_ID - 2) {
+            outbound.send(open, () -> s.openWritten = true);
+            if (lastId) {
                 // Ids exhausted: this socket finishes its streams and closes; the agent redials.
                 state = State.DRAINING;
-                idsExhausted = true;
-                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, ErrorCode.NO_ERROR, "stream ids exhausted")), null);
+                outbound.send(FrameCodec.encode(new Frame.GoAway(streams.lastAgentStreamId(), ErrorCode.NO_ERROR,
+                        "stream ids exhausted")), null);
             }
         }
         if (log.isDebugEnabled()) {
             log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
         }
         return true;
-    }
-
-    /** @return the OPEN frame, or null when the head exceeds what the agent accepts */
-    private ByteBuffer encodeOpen(int id, CallerStream caller, boolean end) {
-        try {
-            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, caller.kind(), caller.head(), end));
-            return open.remaining() - FrameCodec.HEADER_SIZE > peer.maxHeadSize() ? null : open;
-        } catch (IllegalArgumentException e) {
-            return null; // a single header value over 64 KiB
-        }
     }
 
     @Override
@@ -230,7 +174,7 @@ public final class V2Session implements AgentConnection {
             }
             if (state != State.DRAINING) {
                 state = State.DRAINING;
-                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, ErrorCode.GOING_AWAY, reason)), null);
+                outbound.send(FrameCodec.encode(new Frame.GoAway(streams.lastAgentStreamId(), ErrorCode.GOING_AWAY, reason)), null);
             }
         }
         closeWith(ErrorCode.GOING_AWAY.closeCode(), reason);
@@ -257,151 +201,74 @@ public final class V2Session implements AgentConnection {
         return streams.size();
     }
 
-    // ------------------------------------------------------------------ outbound
+    // ------------------------------------------------------------------ for streams and helpers
 
-    /** Queues a frame; {@code onWritten} runs (IO thread) once the frame is on the socket. */
-    void send(ByteBuffer frame, Runnable onWritten) {
-        int n = frame.remaining();
-        queuedBytes.addAndGet(n);
-        socket.send(frame, () -> {
-            released(n);
-            if (onWritten != null) {
-                onWritten.run();
-            }
-        });
+    /** Smoothed round-trip time of this socket (keep-alive pings), 0 while unknown. */
+    long rttNanos() {
+        return keepAlive.rttNanos();
     }
 
-    boolean socketWritable() {
-        return queuedBytes.get() < maxQueuedBytes;
+    String tokenId() {
+        return tunnel.tokenId();
     }
 
-    /** Runs {@code r} once the outbound queue is under its cap (possibly at once). */
-    void whenWritable(Runnable r) {
-        synchronized (writableWaiters) {
-            writableWaiters.add(r);
-        }
-        if (socketWritable()) {
-            runWritableWaiters();
-        }
+    synchronized boolean isClosed() {
+        return state == State.CLOSED;
     }
 
-    private void released(int n) {
-        if (queuedBytes.addAndGet(-n) < maxQueuedBytes) {
-            runWritableWaiters();
-        }
+    /** The live stream {@code id}, or null. */
+    synchronized V2Stream stream(int id) {
+        return streams.get(id);
     }
 
-    private void runWritableWaiters() {
-        List<Runnable> ready;
-        synchronized (writableWaiters) {
-            if (writableWaiters.isEmpty()) {
-                return;
-            }
-            ready = new ArrayList<>(writableWaiters);
-            writableWaiters.clear();
-        }
-        ready.forEach(Runnable::run);
-    }
-
-    /** A stream closed outside frame dispatch: queued requests may use the slot. Monitor not held. */
+    /** A stream closed: queued requests may use the slot. Monitor not held. */
     void slotFreed() {
         tunnel.drain();
     }
 
-    /** Called with the monitor held when a stream has ended both ways or been reset. */
+    /**
+     * Called with the monitor held when a stream has ended both ways or been reset. Every stream
+     * leaves through {@link StreamTable#remove} or {@link #closed}.
+     */
     void forget(V2Stream s) {
-        drop(s.id());
+        streams.remove(s.id());
     }
 
-    /**
-     * Monitor held: the stream is over (closed, its window growth returned); null if it was gone
-     * already. Every stream leaves through here or {@link #closed}, so a session whose ids ran out
-     * closes its socket here once its last stream is gone.
-     */
-    private V2Stream drop(int id) {
-        V2Stream s = streams.remove(id);
-        if (s != null) {
-            s.closed = true;
-            s.released();
-        }
-        if (idsExhausted && streams.isEmpty()) {
-            closeWith(ErrorCode.NO_ERROR.closeCode(), "stream ids exhausted"); // only posts to the IO thread
-        }
-        return s;
-    }
+    // ------------------------------------------------------------------ agent frames (IO thread, from V2Receiver)
 
-    /**
-     * Stream-level failure detected locally on a live stream: RESET it and tell its caller. Nothing is
-     * sent for a stream that is already gone (its RESET or end was sent then).
-     */
-    private void resetStream(int id, ErrorCode code, String reason) {
-        V2Stream s;
-        synchronized (this) {
-            if (stream(id) == null) {
-                return;
-            }
-            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
-            s = drop(id);
-        }
-        log.warn("tunnel {} agent {}: stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
-        s.caller.onReset(code, reason, false);
-        tunnel.drain();
-    }
-
-    // ------------------------------------------------------------------ inbound
-
-    private void onMessage(ByteBuffer message) {
-        int type = message.hasRemaining() ? message.get(message.position()) & 0xFF : -1;
-        try {
-            Frame f;
-            try {
-                f = FrameCodec.decode(message, local);
-            } catch (ProtocolException e) {
-                if (!e.streamLevel()) {
-                    throw e;
-                }
-                onStreamLevelDecodeError(type == FrameType.OPEN.code(), e);
-                return;
-            }
-            if (costsWithoutProgress(f) && !chargeControlFrame()) {
-                return;
-            }
-            if (log.isTraceEnabled()) {
-                log.trace("tunnel {} agent {}: received {} stream {}", tunnel.tokenId(), remote, f.type(), f.streamId());
-            }
-            dispatch(f);
-        } catch (ProtocolException e) {
-            if (e.streamLevel()) {
-                resetStream(e.streamId(), e.code(), e.getMessage()); // a rule of a live stream (V2Stream)
-            } else {
-                protocolFailure(e);
-            }
-        }
-    }
-
-    /**
-     * A frame whose layout is valid but breaks a stream-level rule (PROTOCOL.md §2: unknown OPEN kind,
-     * empty method, REPLY status out of range). It is treated as the well-formed frame of its type
-     * would be, and charged the same: an OPEN obeys the agent's id rules and uses its id up, then is
-     * reset; a REPLY resets the named stream when it is live and is otherwise a frame without progress.
-     */
-    private void onStreamLevelDecodeError(boolean open, ProtocolException e) {
-        int id = e.streamId();
-        if ((open || stream(id) == null) && !chargeControlFrame()) {
-            return;
-        }
-        requireHello(open ? FrameType.OPEN : FrameType.REPLY);
-        if (open) {
-            agentOpened(id, e.code(), e.getMessage());
-        } else {
-            resetStream(id, e.code(), e.getMessage());
-        }
-    }
-
-    private synchronized void requireHello(FrameType type) {
+    synchronized void requireHello(FrameType type) {
         if (state == State.AWAITING_HELLO) {
             throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "first frame must be HELLO, got " + type);
         }
+    }
+
+    void onHello(Settings settings) {
+        synchronized (this) {
+            if (state != State.AWAITING_HELLO) {
+                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "second HELLO");
+            }
+            peer = settings;
+            state = State.OPEN;
+        }
+        log.debug("tunnel {} agent {}: HELLO {}", tunnel.tokenId(), remote, settings);
+        tunnel.drain();
+    }
+
+    /** The stream {@code id} is over (the agent reset it); null if it was gone already. */
+    synchronized V2Stream remove(int id) {
+        return streams.remove(id);
+    }
+
+    /**
+     * Sends RESET for the live stream {@code id} and removes it; null, and nothing sent, if it is gone
+     * already (its RESET or end was sent then).
+     */
+    synchronized V2Stream reset(int id, ErrorCode code, String reason) {
+        if (streams.get(id) == null) {
+            return null;
+        }
+        outbound.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+        return streams.remove(id);
     }
 
     /**
@@ -409,79 +276,23 @@ public final class V2Session implements AgentConnection {
      * (connection PROTOCOL_ERROR otherwise, PROTOCOL.md §3.2), and counts as used; the stream is
      * answered with RESET {@code code}. The agent's ids never name a server stream, so none is looked up.
      */
-    private void agentOpened(int id, ErrorCode code, String reason) {
+    void agentOpened(int id, ErrorCode code, String reason) {
         synchronized (this) {
-            if (id % 2 != 0 || id <= lastAgentStreamId) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "agent opened stream " + id
-                        + " (agent ids must be even and increasing)");
-            }
-            lastAgentStreamId = id;
-            send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
+            streams.agentOpened(id);
+            outbound.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null);
         }
         log.debug("tunnel {} agent {}: agent-opened stream {} reset: {} {}", tunnel.tokenId(), remote, id, code, reason);
     }
 
-    private void dispatch(Frame f) {
-        if (f instanceof Frame.Hello h) {
-            synchronized (this) {
-                if (state != State.AWAITING_HELLO) {
-                    throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "second HELLO");
-                }
-                peer = h.settings();
-                state = State.OPEN;
-            }
-            log.debug("tunnel {} agent {}: HELLO {}", tunnel.tokenId(), remote, h.settings());
-            tunnel.drain();
-            return;
-        }
-        requireHello(f.type());
-        V2Stream s;
-        if (f instanceof Frame.Data d) {
-            s = stream(d.streamId());
-            if (s != null && s.onData(d)) {
-                tunnel.drain();
-            }
-        } else if (f instanceof Frame.WindowUpdate w) {
-            s = stream(w.streamId());
-            if (s != null) {
-                s.onWindowUpdate(w.increment());
-            }
-        } else if (f instanceof Frame.Reply r) {
-            s = stream(r.streamId());
-            if (s != null && s.onReply(r)) {
-                tunnel.drain();
-            }
-        } else if (f instanceof Frame.Reset r) {
-            synchronized (this) {
-                s = drop(r.streamId());
-            }
-            if (s != null) {
-                log.debug("tunnel {} agent {}: stream {} reset by agent: {} {}", tunnel.tokenId(), remote, r.streamId(), r.code(), r.reason());
-                s.caller.onReset(r.code(), r.reason(), r.code() == ErrorCode.REFUSED_STREAM);
-                tunnel.drain();
-            }
-        } else if (f instanceof Frame.GoAway g) {
-            onGoAway(g);
-        } else if (f instanceof Frame.Open o) {
-            agentOpened(o.streamId(), ErrorCode.REFUSED_STREAM, "agent-initiated streams are not supported");
-        } else {
-            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "unexpected " + f.type());
-        }
-    }
-
-    private synchronized V2Stream stream(int id) {
-        return streams.get(id);
-    }
-
-    private void onGoAway(Frame.GoAway g) {
+    void onGoAway(Frame.GoAway g) {
         List<V2Stream> unprocessed = new ArrayList<>();
         synchronized (this) {
             if (state == State.OPEN) {
                 state = State.DRAINING;
             }
-            for (V2Stream s : new ArrayList<>(streams.values())) {
+            for (V2Stream s : streams.all()) {
                 if (s.id() > g.lastStreamId()) {
-                    drop(s.id());
+                    streams.remove(s.id());
                     unprocessed.add(s);
                 }
             }
@@ -494,18 +305,19 @@ public final class V2Session implements AgentConnection {
         tunnel.drain();
     }
 
-    private void protocolFailure(ProtocolException e) {
+    /** A connection-level protocol error (any thread): GOAWAY with its code, then the close code it maps to. */
+    void protocolFailure(ProtocolException e) {
         log.warn("tunnel {} agent {}: protocol error {}: {}; closing the tunnel socket", tunnel.tokenId(), remote,
                 e.code(), e.getMessage());
         synchronized (this) {
             if (state != State.CLOSED) {
-                send(FrameCodec.encode(new Frame.GoAway(lastAgentStreamId, e.code(), e.getMessage())), null);
+                outbound.send(FrameCodec.encode(new Frame.GoAway(streams.lastAgentStreamId(), e.code(), e.getMessage())), null);
             }
         }
         closeWith(e.code().closeCode(), e.getMessage());
     }
 
-    private void closeWith(int code, String reason) {
+    void closeWith(int code, String reason) {
         String r = reason == null ? "" : reason.length() > 120 ? reason.substring(0, 120) : reason;
         socket.close(code, r); // bounded: a peer that never answers is cut after a few seconds
     }
@@ -515,16 +327,14 @@ public final class V2Session implements AgentConnection {
      * close listener ({@link RawWebSocket.Handler#onClosed}) only: a request whose OPEN was not written
      * by then never will be, so it may be routed again.
      */
-    private void closed(String why) {
+    void closed(String why) {
         List<V2Stream> lost;
         synchronized (this) {
             if (state == State.CLOSED) {
                 return;
             }
             state = State.CLOSED;
-            lost = new ArrayList<>(streams.values());
-            streams.clear();
-            lost.forEach(s -> s.closed = true);
+            lost = streams.removeAll();
         }
         log.info("tunnel {} agent {} disconnected ({}), {} streams in flight", tunnel.tokenId(), remote, why, lost.size());
         for (V2Stream s : lost) {
@@ -532,64 +342,5 @@ public final class V2Session implements AgentConnection {
         }
         tunnel.removeAgent(this);
         onClosed.run();
-    }
-
-    private void ping() {
-        rtt.pingSent(System.nanoTime());
-        socket.ping();
-    }
-
-    /** Smoothed round-trip time of this socket (keep-alive pings), 0 while unknown. */
-    long rttNanos() {
-        return rtt.nanos();
-    }
-
-    private void scheduleKeepAlive() {
-        long periodMs = Math.max(1000, wsTimeout.toMillis() / 3);
-        socket.schedule(() -> {
-            synchronized (this) {
-                if (state == State.CLOSED) {
-                    return;
-                }
-            }
-            long silentMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReceivedNanos);
-            if (silentMs > wsTimeout.toMillis()) {
-                log.warn("tunnel {} agent {}: nothing received for {} ms, closing as dead", tunnel.tokenId(), remote, silentMs);
-                socket.abort("dead peer"); // closed() follows from the close listener
-                return;
-            }
-            ping();
-            scheduleKeepAlive();
-        }, periodMs);
-    }
-
-    private final class Receiver implements RawWebSocket.Handler {
-        @Override
-        public void onBinary(ByteBuffer message) {
-            lastReceivedNanos = System.nanoTime();
-            onMessage(message);
-        }
-
-        @Override
-        public void onText() {
-            log.warn("tunnel {} agent {}: text message on a wstunnel.v2 socket; closing", tunnel.tokenId(), remote);
-            closeWith(1003, "text messages are not part of wstunnel.v2");
-        }
-
-        @Override
-        public void onPing() {
-            lastReceivedNanos = System.nanoTime(); // answered unless chargeControlFrame() refuses
-        }
-
-        @Override
-        public void onPong() {
-            lastReceivedNanos = System.nanoTime();
-            rtt.pongReceived(lastReceivedNanos);
-        }
-
-        @Override
-        public void onClosed(String why) {
-            closed(why);
-        }
     }
 }

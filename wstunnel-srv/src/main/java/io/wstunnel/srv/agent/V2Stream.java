@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
  */
 final class V2Stream implements AgentStream {
     private final V2Session session;
+    private final OutboundQueue out;
     private final int id;
     final CallerStream caller;
     private final FlowWindow sendWindow;
@@ -28,14 +29,25 @@ final class V2Stream implements AgentStream {
     /** Set on the IO thread once the OPEN frame is on the socket. */
     volatile boolean openWritten;
 
-    V2Stream(V2Session session, int id, CallerStream caller, int sendWindow, ReceiveWindow recvWindow,
-             int maxFramePayload) {
+    V2Stream(V2Session session, OutboundQueue out, int id, CallerStream caller, int sendWindow,
+             ReceiveWindow recvWindow, int maxFramePayload) {
         this.session = session;
+        this.out = out;
         this.id = id;
         this.caller = caller;
         this.sendWindow = new FlowWindow(sendWindow);
         this.recvWindow = recvWindow;
         this.maxFramePayload = maxFramePayload;
+    }
+
+    /** @return the OPEN frame of a stream, or null when its head exceeds {@code maxHeadSize} (the agent's) */
+    static ByteBuffer encodeOpen(int id, CallerStream caller, boolean end, int maxHeadSize) {
+        try {
+            ByteBuffer open = FrameCodec.encode(new Frame.Open(id, caller.kind(), caller.head(), end));
+            return open.remaining() - FrameCodec.HEADER_SIZE > maxHeadSize ? null : open;
+        } catch (IllegalArgumentException e) {
+            return null; // a single header value over 64 KiB
+        }
     }
 
     @Override
@@ -59,12 +71,12 @@ final class V2Stream implements AgentStream {
 
     @Override
     public boolean socketWritable() {
-        return session.socketWritable();
+        return out.writable();
     }
 
     @Override
     public void whenSocketWritable(Runnable r) {
-        session.whenWritable(r);
+        out.whenWritable(r);
     }
 
     @Override
@@ -75,7 +87,7 @@ final class V2Stream implements AgentStream {
                 return;
             }
             sendWindow.consume(data.remaining());
-            session.send(FrameCodec.encodeData(id, data, end), null);
+            out.send(FrameCodec.encodeData(id, data, end), null);
             if (end) {
                 localEnded = true;
                 freed = closeIfDone();
@@ -96,7 +108,7 @@ final class V2Stream implements AgentStream {
                 return;
             }
             int increment = recvWindow.consumed(id, bytes, System.nanoTime(), session.rttNanos());
-            session.send(FrameCodec.encode(new Frame.WindowUpdate(id, increment)), null);
+            out.send(FrameCodec.encode(new Frame.WindowUpdate(id, increment)), null);
         }
     }
 
@@ -107,7 +119,7 @@ final class V2Stream implements AgentStream {
                 return;
             }
             closed = true;
-            session.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null); // before a close forget() may queue
+            out.send(FrameCodec.encode(new Frame.Reset(id, code, reason)), null); // before a close forget() may queue
             session.forget(this);
         }
         session.slotFreed();

@@ -23,7 +23,7 @@ import java.util.Objects;
  * @param maxStreamsPerAgent       concurrent streams the server opens on one agent socket, in addition to
  *                                 the agent's own MAX_CONCURRENT_STREAMS (requests queue beyond)
  * @param agentHelloTimeout        an agent socket that sends no HELLO for this long is closed (1008)
- * @param agentControlFramesPerSecond non-DATA frames, pings and frames for unknown streams an agent may send
+ * @param agentControlFramesPerSecond non-DATA frames, pings, empty DATA without END_STREAM and frames for unknown streams an agent may send
  *                                 per second (burst: 10 s worth); beyond, its socket is closed (1008)
  * @param maxStreamWindow          largest receive window one stream from an agent may grow to by auto-tuning
  *                                 (PROTOCOL.md §3.6.1); at or below INITIAL_WINDOW (-stream-window) windows

@@ -229,6 +229,11 @@ class HostileInputTest {
                 new AgentRow("flood of 100k pings", a -> a.floodPings(100_000), 1008),
                 new AgentRow("flood of REPLYs for unknown streams", a -> a.flood(new Frame.Reply(99_999,
                         new ResponseHead(200, "", Headers.of()), true), 20_000), 1008),
+                new AgentRow("flood of 100k empty DATA frames (no END_STREAM) on a live stream", a -> {
+                    Frame.Open o = openStream(a);
+                    a.send(new Frame.Reply(o.streamId(), new ResponseHead(200, "", Headers.of()), false));
+                    a.flood(new Frame.Data(o.streamId(), ByteBuffer.allocate(0), false), 100_000);
+                }, 1008),
                 new AgentRow("flood of OPENs of an unknown kind (stream-level errors)", a -> a.floodRaw(
                         i -> unknownKindOpen(2 * (i + 1)), 20_000), 1008),
                 new AgentRow("flood of REPLYs with a status out of range for unknown streams", a -> a.floodRaw(
