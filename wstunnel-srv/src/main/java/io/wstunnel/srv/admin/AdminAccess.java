@@ -1,0 +1,100 @@
+package io.wstunnel.srv.admin;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Headers;
+import io.wstunnel.srv.http.PlainText;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Locale;
+
+/**
+ * Who may use the admin endpoints: a local caller (loopback peer that named us by IP or localhost) or
+ * the holder of the admin bearer token. Stateless apart from the hub's configuration.
+ */
+final class AdminAccess {
+    private final AdminHub hub;
+
+    AdminAccess(AdminHub hub) {
+        this.hub = hub;
+    }
+
+    /** A local caller or a valid admin token: sees everything, including /_stats detail. */
+    boolean trusted(HttpServerExchange exchange) {
+        return localCaller(exchange) || bearerValid(exchange);
+    }
+
+    private boolean bearerValid(HttpServerExchange exchange) {
+        String expected = hub.config.adminToken();
+        if (expected.isEmpty()) {
+            return false;
+        }
+        String auth = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION);
+        if (auth == null || !auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        return MessageDigest.isEqual(auth.substring(7).trim().getBytes(StandardCharsets.UTF_8),
+                expected.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Local without a token: a loopback caller that named us by IP literal or "localhost". A DNS name
+     * in Host from a loopback peer is what a DNS-rebinding page in the operator's browser would send.
+     */
+    private boolean localCaller(HttpServerExchange exchange) {
+        return hub.clientAddress.resolve(exchange).local() && hostIsLocalName(exchange);
+    }
+
+    static boolean hostIsLocalName(HttpServerExchange exchange) {
+        String host = exchange.getRequestHeaders().getFirst(Headers.HOST);
+        if (host == null || host.isEmpty()) {
+            return true; // HTTP/1.0 without Host: no browser sends that
+        }
+        String h = host;
+        if (h.startsWith("[")) {
+            return h.indexOf(']') > 0; // IPv6 literal
+        }
+        int colon = h.lastIndexOf(':');
+        if (colon >= 0) {
+            h = h.substring(0, colon);
+        }
+        h = h.toLowerCase(Locale.ROOT);
+        return h.equals("localhost") || h.endsWith(".localhost") || h.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+    }
+
+    /** True if the caller may use admin endpoints; otherwise the refusal (401 or 403) is sent and audited. */
+    boolean authorised(HttpServerExchange exchange, String rel) {
+        if (trusted(exchange)) {
+            return true;
+        }
+        if (hub.clientAddress.resolve(exchange).local()) {
+            hub.adminDenied(AdminHub.hostPort(exchange.getSourceAddress()), 403, rel);
+            PlainText.send(exchange, 403, "Admin endpoints must be called by IP address or localhost, not by a DNS name "
+                    + "(DNS rebinding protection; or send the admin token)");
+            return false;
+        }
+        String remote = AdminHub.hostPort(exchange.getSourceAddress());
+        if (hub.config.adminToken().isEmpty()) {
+            hub.adminDenied(remote, 403, rel);
+            PlainText.send(exchange, 403, "Admin endpoints answer local callers only (start the server with "
+                    + "-admin-token to allow others)");
+            return false;
+        }
+        hub.adminDenied(remote, 401, rel);
+        boolean sent = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION) != null;
+        exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"wstunnel-admin\"");
+        PlainText.send(exchange, 401, sent ? "Invalid admin token" : "Admin token required (Authorization: Bearer ...)");
+        return false;
+    }
+
+    /** A browser on another site posting here: its Origin differs from our Host. */
+    static boolean crossOrigin(HttpServerExchange exchange) {
+        String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
+        if (origin == null) {
+            return false;
+        }
+        String host = exchange.getRequestHeaders().getFirst(Headers.HOST);
+        int scheme = origin.indexOf("://");
+        String originHost = scheme < 0 ? origin : origin.substring(scheme + 3);
+        return host == null || !originHost.equalsIgnoreCase(host);
+    }
+}
