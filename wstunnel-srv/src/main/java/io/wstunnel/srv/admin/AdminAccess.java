@@ -5,7 +5,9 @@ import io.undertow.util.Headers;
 import io.wstunnel.srv.http.PlainText;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * Who may use the admin endpoints: a local caller (loopback peer that named us by IP or localhost) or
@@ -67,19 +69,19 @@ final class AdminAccess {
             return true;
         }
         if (hub.clientAddress.resolve(exchange).local()) {
-            hub.adminDenied(AdminHub.hostPort(exchange.getSourceAddress()), 403, rel);
+            denied(AdminHub.hostPort(exchange.getSourceAddress()), 403, rel);
             PlainText.send(exchange, 403, "Admin endpoints must be called by IP address or localhost, not by a DNS name "
                     + "(DNS rebinding protection; or send the admin token)");
             return false;
         }
         String remote = AdminHub.hostPort(exchange.getSourceAddress());
         if (hub.config.adminToken().isEmpty()) {
-            hub.adminDenied(remote, 403, rel);
+            denied(remote, 403, rel);
             PlainText.send(exchange, 403, "Admin endpoints answer local callers only (start the server with "
                     + "-admin-token to allow others)");
             return false;
         }
-        hub.adminDenied(remote, 401, rel);
+        denied(remote, 401, rel);
         boolean sent = exchange.getRequestHeaders().getFirst(Headers.AUTHORIZATION) != null;
         exchange.getResponseHeaders().put(Headers.WWW_AUTHENTICATE, "Bearer realm=\"wstunnel-admin\"");
         PlainText.send(exchange, 401, sent ? "Invalid admin token" : "Admin token required (Authorization: Bearer ...)");
@@ -96,5 +98,15 @@ final class AdminAccess {
         int scheme = origin.indexOf("://");
         String originHost = scheme < 0 ? origin : origin.substring(scheme + 3);
         return host == null || !originHost.equalsIgnoreCase(host);
+    }
+
+    /** Counts and audits a refused admin request. */
+    private void denied(String remote, int status, String path) {
+        hub.reject(status == 401 ? "admin_unauthorized" : "admin_forbidden", null);
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("remote_addr", remote);
+        f.put("status", status);
+        f.put("path", path);
+        hub.audit.write("admin_denied", f);
     }
 }

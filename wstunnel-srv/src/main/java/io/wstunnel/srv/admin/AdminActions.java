@@ -38,7 +38,7 @@ final class AdminActions {
         String id = parts[3];
         Map<String, Object> out = new LinkedHashMap<>();
         if (parts[2].equals("agents") && parts[4].equals("disconnect")) {
-            AgentInfo a = hub.disconnect(id, by);
+            AgentInfo a = hub.control.disconnect(id, by);
             if (a == null) {
                 PlainText.send(exchange, 404, "No connected agent with id " + id.replaceAll("[^A-Za-z0-9_-]", "?"));
                 return;
@@ -52,11 +52,11 @@ final class AdminActions {
             }
             out.put("token_id", id);
             out.put("blocked", true);
-            out.put("changed", hub.block(id, by));
+            out.put("changed", hub.control.block(id, by));
         } else if (parts[2].equals("tokens") && parts[4].equals("unblock")) {
             out.put("token_id", id);
             out.put("blocked", false);
-            out.put("changed", hub.unblock(id, by));
+            out.put("changed", hub.control.unblock(id, by));
         } else {
             PlainText.send(exchange, 404, "404 page not found\n");
             return;
@@ -72,7 +72,7 @@ final class AdminActions {
 
     /** The one-time tickets of this server ({@code POST /admin/tickets} creates, {@code /_ticket/...} uses). */
     io.wstunnel.srv.streams.Tickets tickets() {
-        return TICKETS.computeIfAbsent(hub, h -> new io.wstunnel.srv.streams.Tickets(h::event));
+        return TICKETS.computeIfAbsent(hub, h -> new io.wstunnel.srv.streams.Tickets(h.events::publish));
     }
 
     /** POST /admin/tickets {"token", "target": {"type", "pathPrefix" | "name"}, "ttlSeconds"}. */

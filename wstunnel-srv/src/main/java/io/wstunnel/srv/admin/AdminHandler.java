@@ -100,7 +100,7 @@ public final class AdminHandler implements HttpHandler {
                 return;
             case "/admin/events":
                 if (getOnly(exchange)) {
-                    hub.events.subscribe(exchange, hub.recentEvents());
+                    hub.events.subscribe(exchange);
                 }
                 return;
             case "/admin/tickets":

@@ -48,8 +48,8 @@ final class AdminReports {
                 Tunnel t = tunnels.get(i);
                 String p = String.format(Locale.ROOT, "tunnel%02d_", i);
                 List<RequestInfo> inFlight = activeOf(t);
-                TokenStats ts = hub.tokens.get(t.token());
-                List<AgentInfo> agents = new ArrayList<>(hub.agentsOf(t));
+                TokenStats ts = hub.traffic.tokens.get(t.token());
+                List<AgentInfo> agents = new ArrayList<>(hub.agents.of(t));
                 String addr = !agents.isEmpty() ? agents.get(0).remoteAddress() : ts == null ? "" : ts.lastAgentAddress;
                 String version = !agents.isEmpty() ? agents.get(0).clientVersion() : ts == null ? "" : ts.lastClientVersion;
                 sb.append('\n');
@@ -80,7 +80,7 @@ final class AdminReports {
         hub.prune();
         List<Tunnel> l = new ArrayList<>(hub.registry.all());
         l.sort(Comparator.comparingLong(t -> {
-            TokenStats ts = hub.tokens.get(t.token());
+            TokenStats ts = hub.traffic.tokens.get(t.token());
             return ts == null ? Long.MAX_VALUE : ts.seq;
         }));
         return l;
@@ -89,7 +89,7 @@ final class AdminReports {
     /** In-flight requests of a tunnel, oldest first. */
     private List<RequestInfo> activeOf(Tunnel t) {
         List<RequestInfo> l = new ArrayList<>();
-        for (RequestInfo r : hub.active) {
+        for (RequestInfo r : hub.traffic.active) {
             if (r.tunnel() == t) {
                 l.add(r);
             }
@@ -106,19 +106,19 @@ final class AdminReports {
         m.put("timestamp", Instant.now().toString());
         m.put("unique_tunnels", tunnels.size());
         m.put("tunnel_connections", hub.agents.size());
-        m.put("pending_requests", hub.active.size());
-        m.put("completed_requests", hub.completed.sum());
-        m.put("errored_requests", hub.errored.sum());
+        m.put("pending_requests", hub.traffic.active.size());
+        m.put("completed_requests", hub.traffic.completed.sum());
+        m.put("errored_requests", hub.traffic.errored.sum());
         // added fields
         m.put("start_time", hub.startTime.toString());
         m.put("connected_tunnels", tunnels.stream().filter(t -> t.agentCount() > 0).count());
         m.put("queued_requests", tunnels.stream().mapToInt(Tunnel::queued).sum());
-        m.put("bytes_in", hub.bytesIn.sum());
-        m.put("bytes_out", hub.bytesOut.sum());
+        m.put("bytes_in", hub.traffic.bytesIn.sum());
+        m.put("bytes_out", hub.traffic.bytesOut.sum());
         Map<String, Long> rejects = new TreeMap<>();
-        hub.rejects.forEach((k, v) -> rejects.put(k, v.sum()));
+        hub.traffic.rejects.forEach((k, v) -> rejects.put(k, v.sum()));
         m.put("rejects", rejects);
-        m.put("blocked_tokens", new ArrayList<>(new TreeMap<>(hub.blocked).keySet()));
+        m.put("blocked_tokens", new ArrayList<>(new TreeMap<>(hub.control.blocked).keySet()));
         return m;
     }
 
@@ -129,8 +129,8 @@ final class AdminReports {
         long nowNanos = System.nanoTime();
         Instant now = Instant.now();
         for (Tunnel t : sortedTunnels()) {
-            TokenStats ts = hub.stats(t.token());
-            List<AgentInfo> agents = new ArrayList<>(hub.agentsOf(t));
+            TokenStats ts = hub.traffic.stats(t.token());
+            List<AgentInfo> agents = new ArrayList<>(hub.agents.of(t));
             agents.sort(Comparator.comparing(AgentInfo::connectedAt));
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("token", ts.cut);
@@ -165,7 +165,7 @@ final class AdminReports {
             e.put("pending_requests", inFlight.size());
             // added fields
             e.put("token_id", ts.tokenId);
-            e.put("blocked", hub.blocked.containsKey(ts.tokenId));
+            e.put("blocked", hub.control.blocked.containsKey(ts.tokenId));
             List<Map<String, Object>> al = new ArrayList<>();
             for (AgentInfo a : agents) {
                 Map<String, Object> am = new LinkedHashMap<>();
