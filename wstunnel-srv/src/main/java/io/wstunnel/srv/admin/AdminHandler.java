@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Serves {@code /_stats}, {@code /admin/*} and {@code /metrics} (paths relative to the base path).
@@ -177,9 +176,5 @@ public final class AdminHandler implements HttpHandler {
         }
         int port = Integer.parseInt(s.substring(colon + 1));
         return java.net.InetSocketAddress.createUnresolved(host.isEmpty() ? "0.0.0.0" : host, port);
-    }
-
-    static long secs(long nanos) {
-        return TimeUnit.NANOSECONDS.toSeconds(nanos);
     }
 }
