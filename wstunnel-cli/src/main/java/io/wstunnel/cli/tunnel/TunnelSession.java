@@ -93,7 +93,7 @@ public final class TunnelSession {
         log.info("Tunnel to {} connected, legacy (Go wstunnel) framing: the server selected no subprotocol (token {})",
                 server, AgentConfig.maskToken(config.token()));
         events.ready(this);
-        return l;
+        return l.listener();
     }
 
     public synchronized SessionState state() {
