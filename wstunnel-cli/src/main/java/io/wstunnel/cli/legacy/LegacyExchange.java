@@ -13,16 +13,18 @@ import java.util.ArrayDeque;
 /**
  * One legacy request and its response message, as the local side sees it ({@link ExchangeStream}).
  * The response is ONE WebSocket message: id + HTTP/1.1 head + body, with {@code Content-Length} when
- * the local response had one, else chunked. Its bytes wait in {@link #out} until the session lets
- * this exchange own the socket's send side; {@link #sendCredit} caps what one exchange buffers.
+ * the local response had one, else chunked. Its bytes wait in {@link #out} until the
+ * {@link LegacySender} lets this exchange own the socket's send side; {@link #sendCredit} caps what
+ * one exchange buffers.
  *
  * <p>All state is guarded by the session's lock ({@link LegacyAgentSession#lock}); handler calls are
- * made outside it.
+ * made outside it. Its bytes go out through the session's {@link LegacySender}.
  */
 final class LegacyExchange implements ExchangeStream {
     enum Framing { NONE, LENGTH, CHUNKED }
 
     private final LegacyAgentSession session;
+    private final LegacySender sender;
     private final int id;
     final boolean head;           // the request was HEAD: no response body whatever the headers say
     volatile StreamHandler handler; // set once the local exchange started (null for refusals made here)
@@ -43,6 +45,7 @@ final class LegacyExchange implements ExchangeStream {
 
     LegacyExchange(LegacyAgentSession session, int id, boolean head) {
         this.session = session;
+        this.sender = session.sender;
         this.id = id;
         this.head = head;
     }
@@ -95,7 +98,7 @@ final class LegacyExchange implements ExchangeStream {
             }
         }
         runOutside(abortLocal);
-        session.pump();
+        sender.pump();
     }
 
     @Override
@@ -104,7 +107,7 @@ final class LegacyExchange implements ExchangeStream {
             if (!replied || ended || done || truncated) {
                 return 0;
             }
-            return session.creditFor(this);
+            return sender.creditFor(this);
         }
     }
 
@@ -142,7 +145,7 @@ final class LegacyExchange implements ExchangeStream {
             }
         }
         runOutside(abortLocal);
-        session.pump();
+        sender.pump();
     }
 
     @Override
@@ -159,7 +162,7 @@ final class LegacyExchange implements ExchangeStream {
             }
             if (!startedSending) {
                 out.clear();
-                session.bufferedChanged(this, -buffered);
+                sender.bufferedChanged(this, -buffered);
                 buffered = 0;
                 messageBytes = 0;
                 replied = false;
@@ -171,7 +174,7 @@ final class LegacyExchange implements ExchangeStream {
                 ended = true;
             }
         }
-        session.pump();
+        sender.pump();
     }
 
     @Override
@@ -181,7 +184,7 @@ final class LegacyExchange implements ExchangeStream {
             if (done || ended) {
                 return; // nothing more is accepted: the local side was (or is being) stopped
             }
-            now = session.creditFor(this) > 0;
+            now = sender.creditFor(this) > 0;
             if (!now) {
                 writable = r;
             }
@@ -199,7 +202,7 @@ final class LegacyExchange implements ExchangeStream {
             }
             queueTextLocked(status, reason, text);
         }
-        session.pump();
+        sender.pump();
     }
 
     private void queueTextLocked(int status, String reason, String text) {
@@ -220,8 +223,8 @@ final class LegacyExchange implements ExchangeStream {
         out.add(b);
         buffered += n;
         messageBytes += n;
-        session.bufferedChanged(this, n);
-        session.readyLocked(this);
+        sender.bufferedChanged(this, n);
+        sender.readyLocked(this);
     }
 
     /** Stops the local exchange (its handler) and forgets its writable callback. Caller holds the lock. */

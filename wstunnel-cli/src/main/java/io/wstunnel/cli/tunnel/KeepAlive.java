@@ -73,8 +73,11 @@ final class KeepAlive {
         }
     }
 
-    /** One period elapsed: declare the socket dead, or ping it. */
+    /** One period elapsed: declare the socket dead, or ping it; {@code socket} null: the session is over. */
     void tick(WebSocket socket) {
+        if (socket == null) {
+            return;
+        }
         long idle = System.nanoTime() - lastReceivedNanos;
         if (idle > config.timeout().toNanos()) {
             log.warn("Nothing received from {} for {} ms: tunnel is dead, reconnecting", server,

@@ -6,18 +6,23 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * Adapts the JDK WebSocket callbacks (sequential, one message possibly split over several
- * {@code onBinary} calls) to whole messages for {@link TunnelSession}. Requests one message part
+ * {@code onBinary} calls) to whole messages for the {@link TunnelReceiver}, life-cycle events for the
+ * {@link TunnelSession} and liveness for its {@link KeepAlive}. Requests one message part
  * at a time: memory per tunnel is bounded by the part being processed plus one assembled frame
  * (at most {@code maxMessage} bytes); per-stream body buffering is bounded by flow control.
  */
 final class TunnelListener implements WebSocket.Listener {
     private final TunnelSession session;
+    private final TunnelReceiver receiver;
+    private final KeepAlive keepAlive;
     private final int maxMessage;
     private ByteBuffer partial;   // assembly of a fragmented binary message, or null
     private boolean oversized;    // the current message passed maxMessage: drop its remaining parts
 
-    TunnelListener(TunnelSession session, int maxMessage) {
+    TunnelListener(TunnelSession session, TunnelReceiver receiver, KeepAlive keepAlive, int maxMessage) {
         this.session = session;
+        this.receiver = receiver;
+        this.keepAlive = keepAlive;
         this.maxMessage = maxMessage;
     }
 
@@ -29,21 +34,21 @@ final class TunnelListener implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-        session.touch();
+        keepAlive.touch();
         if (!oversized) {
             long total = (partial == null ? 0 : partial.position()) + (long) data.remaining();
             if (total > maxMessage) {
                 oversized = true;
                 partial = null;
-                session.messageTooBig(total);
+                receiver.messageTooBig(total);
             } else if (partial == null && last) {
-                session.received(copy(data));
+                receiver.received(copy(data));
             } else {
                 append(data);
                 if (last) {
                     ByteBuffer whole = partial.flip();
                     partial = null;
-                    session.received(whole);
+                    receiver.received(whole);
                 }
             }
         }
@@ -56,9 +61,9 @@ final class TunnelListener implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-        session.touch();
+        keepAlive.touch();
         if (last) {
-            session.textReceived();
+            receiver.textReceived();
         }
         ws.request(1);
         return null;
@@ -67,14 +72,14 @@ final class TunnelListener implements WebSocket.Listener {
     @Override
     public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
         // The JDK answers pings with pongs by itself.
-        session.touch();
+        keepAlive.touch();
         ws.request(1);
         return null;
     }
 
     @Override
     public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
-        session.pong();
+        keepAlive.pong();
         ws.request(1);
         return null;
     }

@@ -4,8 +4,11 @@
  * <ul>
  *   <li>{@link io.wstunnel.cli.tunnel.Connector} keeps one session alive (dial, backoff, stop).</li>
  *   <li>{@link io.wstunnel.cli.tunnel.TunnelSession} is the connection state machine
- *       ({@link io.wstunnel.cli.tunnel.SessionState}): HELLO, stream table, GOAWAY, close. Its
- *       {@link io.wstunnel.cli.tunnel.TunnelListener} turns JDK WebSocket callbacks into whole messages.
+ *       ({@link io.wstunnel.cli.tunnel.SessionState}): HELLO, GOAWAY, close; every transition is there,
+ *       under its monitor, which also guards its {@link io.wstunnel.cli.tunnel.StreamTable} (streams,
+ *       server stream-id rules) and {@link io.wstunnel.cli.tunnel.SessionTimers}. Its
+ *       {@link io.wstunnel.cli.tunnel.TunnelListener} turns JDK WebSocket callbacks into whole messages,
+ *       which the {@link io.wstunnel.cli.tunnel.TunnelReceiver} decodes, validates and routes.
  *       A legacy (non-v2) framing would plug in where the session checks the selected subprotocol.</li>
  *   <li>{@link io.wstunnel.cli.tunnel.TunnelStream} holds one stream's directions and flow windows.</li>
  *   <li>{@link io.wstunnel.cli.tunnel.FrameWriter} is the only writer: one send in flight, a byte cap.</li>
