@@ -1,6 +1,7 @@
 package io.wstunnel.cli.legacy;
 
 import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.cli.tunnel.KeepAlive;
 import io.wstunnel.cli.tunnel.StreamHandler;
 import io.wstunnel.cli.tunnel.StreamHandlerFactory;
 import io.wstunnel.protocol.ErrorCode;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *       request body wait for local services.</li>
  *   <li>Outbound: the {@link LegacySender} sends one response message at a time, in fragments;
  *       local reads stop while an exchange has no credit.</li>
- *   <li>Keep-alive: {@link LegacyKeepAlive}, ticking at once and every {@code timeout/3}.</li>
+ *   <li>Keep-alive: {@link KeepAlive}, ticking at once and every {@code timeout/3}.</li>
  * </ul>
  *
  * <p>Locking: {@link #lock} guards the state below, the sender's and the exchanges'; handlers,
@@ -45,7 +46,7 @@ public final class LegacyAgentSession {
     private final ScheduledExecutorService scheduler;
     private final WebSocket ws;
     private final Consumer<String> onEnd;
-    private final LegacyKeepAlive keepAlive;
+    private final KeepAlive keepAlive;
     private final LegacyReceiver receiver;
 
     // guarded by lock
@@ -66,7 +67,7 @@ public final class LegacyAgentSession {
         this.ws = ws;
         this.onEnd = onEnd;
         this.sender = new LegacySender(this, ws, server, config.maxQueuedBytes());
-        this.keepAlive = new LegacyKeepAlive(this, config, ws, server);
+        this.keepAlive = new KeepAlive(config, this::execute, server, why -> drop("no pong for " + config.timeout().toSeconds() + " s"));
         this.receiver = new LegacyReceiver(this, factory, keepAlive, server);
     }
 
@@ -199,7 +200,7 @@ public final class LegacyAgentSession {
             }
             paused = readPaused;
         }
-        keepAlive.tick(paused);
+        keepAlive.tick(ws, paused);
     }
 
     /** Graceful stop: new requests get 503, in-flight ones get {@code grace}, then the socket closes. */

@@ -2,6 +2,7 @@ package io.wstunnel.cli.legacy;
 
 import static io.wstunnel.cli.legacy.LegacyAgentSession.log;
 
+import io.wstunnel.cli.tunnel.KeepAlive;
 import io.wstunnel.cli.tunnel.StreamHandler;
 import io.wstunnel.cli.tunnel.StreamHandlerFactory;
 import io.wstunnel.protocol.ErrorCode;
@@ -25,7 +26,7 @@ import java.util.concurrent.CompletionStage;
 final class LegacyReceiver implements WebSocket.Listener {
     private final LegacyAgentSession session;
     private final StreamHandlerFactory factory;
-    private final LegacyKeepAlive keepAlive;
+    private final KeepAlive keepAlive;
     private final String server;
 
     // reader thread only
@@ -33,7 +34,7 @@ final class LegacyReceiver implements WebSocket.Listener {
     private Reader reader;
     private boolean skipping;
 
-    LegacyReceiver(LegacyAgentSession session, StreamHandlerFactory factory, LegacyKeepAlive keepAlive, String server) {
+    LegacyReceiver(LegacyAgentSession session, StreamHandlerFactory factory, KeepAlive keepAlive, String server) {
         this.session = session;
         this.factory = factory;
         this.keepAlive = keepAlive;

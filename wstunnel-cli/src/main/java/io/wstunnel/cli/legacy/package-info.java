@@ -8,7 +8,7 @@
  * <p>{@link io.wstunnel.cli.legacy.LegacyAgentSession} owns a socket's state (one lock, see there);
  * its {@link io.wstunnel.cli.legacy.LegacyReceiver} parses requests on the reader thread, its
  * {@link io.wstunnel.cli.legacy.LegacySender} sends one response message at a time, its
- * {@link io.wstunnel.cli.legacy.LegacyKeepAlive} pings; each {@link io.wstunnel.cli.legacy.LegacyExchange}
+ * {@link io.wstunnel.cli.tunnel.KeepAlive} pings; each {@link io.wstunnel.cli.legacy.LegacyExchange}
  * is one request and its response.
  */
 package io.wstunnel.cli.legacy;

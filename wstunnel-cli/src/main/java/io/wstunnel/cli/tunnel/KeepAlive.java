@@ -16,12 +16,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Liveness of one tunnel socket (PROTOCOL.md §6): a ping every {@code timeout/3} (the JDK client
- * sends none by itself; at most one of ours in flight), and the socket is dead when nothing at all
- * (frame, ping, pong) arrived for {@code timeout}. Every pong also refreshes the -statusfile, and
- * the pings time the socket's round trip (window auto-tuning, PROTOCOL.md §3.6.1).
+ * Liveness of one tunnel socket (PROTOCOL.md §6; the legacy framing's LEGACY.md §3 is the same): a
+ * ping every {@code timeout/3} (the JDK client sends none by itself; at most one of ours in flight),
+ * and the socket is dead when nothing at all (frame, ping, pong) arrived for {@code timeout}. Every
+ * pong also refreshes the -statusfile, and the pings time the socket's round trip (window
+ * auto-tuning, PROTOCOL.md §3.6.1). Lock-free.
  */
-final class KeepAlive {
+public final class KeepAlive {
     private static final Logger log = LoggerFactory.getLogger(KeepAlive.class);
 
     private final AgentConfig config;
@@ -33,19 +34,19 @@ final class KeepAlive {
     private final RttEstimator rtt = new RttEstimator();
 
     /** @param io runs status-file writes, off the WebSocket's reader thread */
-    KeepAlive(AgentConfig config, Executor io, String server, Consumer<String> onDead) {
+    public KeepAlive(AgentConfig config, Executor io, String server, Consumer<String> onDead) {
         this.config = config;
         this.io = io;
         this.server = server;
         this.onDead = onDead;
     }
 
-    long periodMillis() {
+    public long periodMillis() {
         return Math.max(50, config.timeout().toMillis() / 3);
     }
 
     /** Something arrived from the server. */
-    void touch() {
+    public void touch() {
         lastReceivedNanos = System.nanoTime();
     }
 
@@ -54,7 +55,7 @@ final class KeepAlive {
         return rtt.nanos();
     }
 
-    void pong() {
+    public void pong() {
         touch();
         rtt.pongReceived(lastReceivedNanos);
         if (config.statusFile() == null) {
@@ -75,11 +76,19 @@ final class KeepAlive {
 
     /** One period elapsed: declare the socket dead, or ping it; {@code socket} null: the session is over. */
     void tick(WebSocket socket) {
+        tick(socket, false);
+    }
+
+    /**
+     * As {@link #tick(WebSocket)}; while {@code readPaused} (we stopped reading, so nothing can
+     * arrive) the socket is never declared dead.
+     */
+    public void tick(WebSocket socket, boolean readPaused) {
         if (socket == null) {
             return;
         }
         long idle = System.nanoTime() - lastReceivedNanos;
-        if (idle > config.timeout().toNanos()) {
+        if (idle > config.timeout().toNanos() && !readPaused) {
             log.warn("Nothing received from {} for {} ms: tunnel is dead, reconnecting", server,
                     TimeUnit.NANOSECONDS.toMillis(idle));
             onDead.accept("dead peer");
