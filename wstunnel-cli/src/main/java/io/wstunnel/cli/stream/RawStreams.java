@@ -129,6 +129,9 @@ public final class RawStreams {
             stream.reset(ErrorCode.CONNECT_ERROR, "cannot open a socket: " + e.getMessage());
             return;
         }
+        if (!splice.setUp(ch)) {
+            return; // reset during the name lookup
+        }
         ScheduledFuture<?> timer = scheduler.schedule(() -> close(ch), config.localConnectTimeout().toMillis(),
                 TimeUnit.MILLISECONDS);
         ch.connect(address, null, new CompletionHandler<Void, Void>() {
@@ -148,6 +151,10 @@ public final class RawStreams {
             public void failed(Throwable exc, Void attachment) {
                 timer.cancel(false);
                 close(ch);
+                if (splice.isClosed()) {
+                    log.debug("Stream {}: reset while connecting to tcp target '{}'", stream.id(), name);
+                    return;
+                }
                 String why = exc instanceof java.nio.channels.AsynchronousCloseException
                         ? "timed out after " + config.localConnectTimeout().toMillis() + " ms" : String.valueOf(exc.getMessage());
                 log.info("Stream {}: tcp target '{}' ({}) refused: {}", stream.id(), name, hp, why);
@@ -186,8 +193,11 @@ public final class RawStreams {
             OutputStream out;
             long connectMs = config.localConnectTimeout().toMillis();
             if (tls) {
-                socket = new Socket();
-                socket.connect(address, (int) connectMs);
+                Socket plain = new Socket();
+                socket = plain;
+                // the plain socket: closing it fails a blocked connect, handshake or read at once (no TLS close)
+                settingUp(splice, plain);
+                plain.connect(address, (int) connectMs);
                 SSLSocketFactory factory = TlsContexts.create(config.insecure(), config.certFile()).getSocketFactory();
                 SSLSocket ssl = (SSLSocket) factory.createSocket(socket, stripBrackets(f.host()), port, true);
                 if (!config.insecure()) {
@@ -202,6 +212,7 @@ public final class RawStreams {
                 out = ssl.getOutputStream();
             } else {
                 channel = AsynchronousSocketChannel.open();
+                settingUp(splice, channel);
                 channel.connect(address).get(connectMs, TimeUnit.MILLISECONDS);
                 AsynchronousSocketChannel c = channel;
                 timer = scheduler.schedule(() -> close(c), config.localResponseTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -232,9 +243,9 @@ public final class RawStreams {
             stream.reply(reply, false);
             if (tls) {
                 socket.setSoTimeout(0);
-                splice.start(Duplex.of(socket, in, out, WORKERS), r.rest);
-            } else {
-                splice.start(Duplex.of(channel), r.rest);
+            }
+            if (!splice.start(tls ? Duplex.of(socket, in, out, WORKERS) : Duplex.of(channel), r.rest)) {
+                log.debug("Stream {}: reset during the upgrade to {}: connection closed, nothing relayed", stream.id(), where);
             }
         } catch (DeniedAddressException e) {
             closeQuietly(socket, channel);
@@ -242,6 +253,7 @@ public final class RawStreams {
         } catch (Exception e) {
             closeQuietly(socket, channel);
             if (splice.isClosed()) {
+                log.debug("Stream {}: reset during the upgrade to {}: connection closed", stream.id(), where);
                 return;
             }
             String why = e instanceof TimeoutException ? "timed out" : e instanceof java.util.concurrent.ExecutionException
@@ -252,6 +264,13 @@ public final class RawStreams {
             if (timer != null) {
                 timer.cancel(false);
             }
+        }
+    }
+
+    /** Hands {@code c} to the splice, whose RESET closes it; throws if the stream is already reset. */
+    private static void settingUp(Splice splice, java.io.Closeable c) throws IOException {
+        if (!splice.setUp(c)) {
+            throw new IOException("stream reset during the upgrade");
         }
     }
 

@@ -3,6 +3,8 @@ package io.wstunnel.cli.stream;
 import io.wstunnel.cli.tunnel.StreamHandler;
 import io.wstunnel.cli.tunnel.TunnelStream;
 import io.wstunnel.protocol.ErrorCode;
+import java.io.Closeable;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import org.slf4j.Logger;
@@ -13,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * within the stream's send window, DATA from the server is written to the target and credited
  * back only once written. Either direction's end is passed on as a half-close; the connection is
  * closed once both have ended, or at once on RESET.
+ *
+ * <p>It is also the owner of the local side before {@link #start}: the connection being set up
+ * (connect, TLS handshake, WebSocket upgrade) is registered with {@link #setUp}, so a RESET or the
+ * tunnel's loss closes it at once and the blocked setup fails; once abandoned, whatever the setup
+ * still produces is closed on arrival ({@link #setUp} and {@link #start} return false).
  *
  * <p>Memory per stream: one read buffer plus at most our INITIAL_WINDOW of queued DATA (the server
  * cannot send more without credit). Lock order: this → the TunnelStream (never the reverse: the
@@ -26,6 +33,8 @@ class Splice implements StreamHandler {
     private final TunnelStream stream;
     private final String what;
     private Duplex duplex;
+    /** The connection being set up, until {@link #start}; closing it never blocks. */
+    private Closeable pending;
     private ByteBuffer readBuffer;
     private ByteBuffer leftover;
     private boolean closed;
@@ -44,31 +53,60 @@ class Splice implements StreamHandler {
     }
 
     /**
+     * Registers the connection being set up, which {@link #abandon} closes.
+     *
+     * @return false if the stream was already abandoned: {@code c} has been closed, give up
+     */
+    boolean setUp(Closeable c) {
+        synchronized (this) {
+            if (!closed) {
+                pending = c;
+                return true;
+            }
+        }
+        closeQuietly(c);
+        return false;
+    }
+
+    /**
      * Starts moving bytes; call after the REPLY was sent.
      *
      * @param first bytes already read from the target after its response head (may be null)
+     * @return false if the stream was abandoned meanwhile: {@code d} has been closed, nothing relayed
      */
-    void start(Duplex d, ByteBuffer first) {
+    boolean start(Duplex d, ByteBuffer first) {
+        boolean abandoned;
         synchronized (this) {
-            if (closed) {
-                d.close();
-                return;
+            pending = null;
+            abandoned = closed;
+            if (!abandoned) {
+                duplex = d;
+                readBuffer = ByteBuffer.allocate(CHUNK);
+                leftover = first != null && first.hasRemaining() ? first : null;
             }
-            duplex = d;
-            readBuffer = ByteBuffer.allocate(CHUNK);
-            leftover = first != null && first.hasRemaining() ? first : null;
+        }
+        if (abandoned) {
+            d.close();
+            return false;
         }
         readMore();
         writeMore();
+        return true;
     }
 
-    /** Closes the local side early (before {@link #start}, e.g. a failed connect); idempotent. */
+    /** Closes the local side, whether set up, being set up or not yet begun; idempotent. */
     void abandon() {
         Duplex d;
+        Closeable p;
         synchronized (this) {
             closed = true;
             d = duplex;
+            p = pending;
+            pending = null;
             down.clear();
+        }
+        if (p != null) {
+            closeQuietly(p);
         }
         if (d != null) {
             d.close();
@@ -246,6 +284,14 @@ class Splice implements StreamHandler {
         }
         log.debug("Stream {} ({}) done: {} bytes up, {} bytes down", stream.id(), what, bytesUp, bytesDown);
         d.close();
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
     }
 
     private void broken(String why) {
