@@ -1,9 +1,6 @@
 package io.wstunnel.srv.http;
 
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.HeaderMap;
-import io.undertow.util.HttpString;
-import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.srv.admin.RequestInfo;
 import io.wstunnel.srv.admin.ServerEvents;
@@ -50,14 +47,7 @@ final class ResponseWriter {
 
     /** The agent's head, without hop-by-hop fields; a response without body is complete at once. */
     void head(ResponseHead h, boolean endStream) {
-        exchange.setStatusCode(h.status());
-        if (!h.reason().isEmpty()) {
-            exchange.setReasonPhrase(h.reason());
-        }
-        HeaderMap out = exchange.getResponseHeaders();
-        for (Header field : h.headers().withoutHopByHop().fields()) {
-            out.add(HttpString.tryFromString(field.name()), field.value());
-        }
+        ResponseHeads.apply(exchange, h);
         if (endStream) {
             agentEnded = true;
             request.finish();
