@@ -21,6 +21,24 @@ class SampleConfigTest {
         ServerConfig c = srv.serverConfig();
         assertThat(c.host()).isEqualTo("127.0.0.1");
         assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.trustedProxies()).containsExactly("127.0.0.1/32");
+    }
+
+    /** Paths under /run in the samples are in the RuntimeDirectory systemd creates for each unit. */
+    @Test
+    void runtimePathsAreTheUnitsRuntimeDirectories() throws IOException {
+        for (String name : new String[] {"srv", "cli"}) {
+            String unit = Files.readString(CONFIG.resolve("wstunnel-" + name + ".service"));
+            assertThat(unit).contains("\nRuntimeDirectory=wstunnel-" + name + "\n");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("/run/[^\\s]*")
+                    .matcher(Files.readString(CONFIG.resolve(name + ".yaml")) + unit);
+            int found = 0;
+            while (m.find()) {
+                assertThat(m.group()).as("a /run path for wstunnel-%s", name).startsWith("/run/wstunnel-" + name + "/");
+                found++;
+            }
+            assertThat(found).as("/run paths in %s.yaml and its unit", name).isPositive();
+        }
     }
 
     @Test
@@ -41,7 +59,7 @@ class SampleConfigTest {
             try {
                 Files.writeString(tmp, uncommented.replace("/etc/wstunnel/ca.pem", "../config/" + name + ".yaml")
                         .replace("/var/log/wstunnel/", System.getProperty("java.io.tmpdir") + "/")
-                        .replace("/run/wstunnel/", System.getProperty("java.io.tmpdir") + "/"));
+                        .replace("/run/wstunnel-" + name + "/", System.getProperty("java.io.tmpdir") + "/"));
                 Object cmd = Cmd.parse(name, "-config", tmp.toString());
                 if (cmd instanceof SrvCommand) {
                     assertThat(((SrvCommand) cmd).serverConfig().passwords()).hasSize(2);

@@ -80,6 +80,29 @@ class AgentAdmissionE2ETest {
     }
 
     @Test
+    void malformedAuthorizationIsRefusedWith401NamingWhatIsWrong() throws Exception {
+        String noColon = java.util.Base64.getEncoder().encodeToString((PROTECTED + PASSWORD)
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String[][] cases = {
+            {"Bearer " + PASSWORD, "Invalid authorization type (must be Basic)"},
+            {"Digest username=\"" + PROTECTED + "\"", "Invalid authorization type (must be Basic)"},
+            {"Basic %%not-base64%%", "Invalid authorization encoding"},
+            {"Basic " + noColon, "Invalid authorization format"},
+        };
+        for (String[] c : cases) {
+            RawHttp.Response raw = Handshakes.rawHandshake(tunnel.serverPort(), "", PROTECTED, c[0]);
+
+            assertThat(raw.status()).as("status for Authorization: %s", c[0]).isEqualTo(401);
+            assertThat(raw.header("www-authenticate")).as("for %s", c[0]).hasValue("Basic realm=\"wstunnel\"");
+            assertThat(raw.header("content-type")).as("for %s", c[0]).hasValue("text/plain; charset=utf-8");
+            assertThat(raw.bodyText()).as("body for Authorization: %s", c[0]).isEqualTo(c[1]);
+        }
+        // A token without a password ignores Authorization altogether (a proxy in front may use it).
+        assertThat(Handshakes.rawHandshake(tunnel.serverPort(), "", TunnelFixture.randomToken(), "Bearer x").status())
+                .isEqualTo(101);
+    }
+
+    @Test
     void realAgentWithWrongPasswordStaysOutAndWithRightPasswordServes() throws Exception {
         tunnel.wireMock().stubFor(get(urlEqualTo("/p")).willReturn(aResponse().withStatus(200).withBody("protected ok")));
 

@@ -22,17 +22,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class QueueAndTimeoutE2ETest {
+    private static final int QUEUE = 2;
+    private static final String QUEUE_FULL = "too many requests in-flight, tunnel broken?";
+    private static final String TIMEOUT = "Tunnel timeout";
 
     @RegisterExtension
     final TunnelFixture tunnel = TunnelFixture.withWireMock()
-            .server(b -> b.maxRequestsPerTunnel(2).httpTimeout(Duration.ofSeconds(2)));
+            .server(b -> b.maxRequestsPerTunnel(QUEUE).httpTimeout(Duration.ofSeconds(2)));
 
     @BeforeEach
-    void agentGoesAway() throws InterruptedException {
+    void agentGoesAway() {
         // The token is known to the server (its agent connected once); now the agent is gone.
         tunnel.agent().stop(Duration.ZERO);
         await().atMost(Duration.ofSeconds(10)).until(() -> !tunnel.agent().isConnected());
-        Thread.sleep(300); // let the server see the close of the socket
+        await().atMost(Duration.ofSeconds(10)).until(() -> tunnel.tunnelServer().agents() == 0);
     }
 
     @Test
@@ -42,31 +45,40 @@ class QueueAndTimeoutE2ETest {
         double seconds = (System.nanoTime() - start) / 1e9;
 
         assertThat(r.statusCode()).isEqualTo(504);
-        assertThat(r.body().strip()).isEqualTo("Tunnel timeout");
+        assertThat(r.body().strip()).isEqualTo(TIMEOUT);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
-        assertThat(seconds).as("seconds until the 504 with -httptimeout 2").isBetween(1.5, 6.0);
+        assertThat(seconds).as("seconds until the 504 with -httptimeout 2").isBetween(1.8, 3.5);
+    }
+
+    /** One caller's answer and how long it took from sending. */
+    private record Timed(HttpResponse<String> response, double seconds) {
     }
 
     @Test
-    void queueBeyondMaxRequestsPerTunnelGives504TooManyRequests() throws Exception {
-        List<CompletableFuture<HttpResponse<String>>> futures = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
+    void exactlyTheRequestsBeyondTheQueueAreRefusedAtOnceAndTheQueuedOnesTimeOut() throws Exception {
+        int sent = QUEUE + 3;
+        List<CompletableFuture<Timed>> futures = new ArrayList<>();
+        for (int i = 0; i < sent; i++) {
+            long start = System.nanoTime();
             futures.add(tunnel.client().sendAsync(tunnel.callerRequest("/q/" + i).GET().build(),
-                    HttpResponse.BodyHandlers.ofString()));
+                    HttpResponse.BodyHandlers.ofString()).thenApply(r -> new Timed(r, (System.nanoTime() - start) / 1e9)));
         }
         CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(20, TimeUnit.SECONDS);
 
-        int tooMany = 0;
-        for (CompletableFuture<HttpResponse<String>> f : futures) {
-            HttpResponse<String> r = f.get();
+        List<Double> refused = new ArrayList<>();
+        List<Double> timedOut = new ArrayList<>();
+        for (CompletableFuture<Timed> f : futures) {
+            HttpResponse<String> r = f.get().response();
             assertThat(r.statusCode()).as("status of %s", r.uri()).isEqualTo(504);
-            String body = r.body().strip();
-            assertThat(body).isIn("too many requests in-flight, tunnel broken?", "Tunnel timeout");
-            if (body.equals("too many requests in-flight, tunnel broken?")) {
-                tooMany++;
-            }
+            assertThat(r.headers().firstValue("Content-Type")).hasValue("text/plain; charset=utf-8");
+            String body = r.body();
+            assertThat(body).as("body of %s", r.uri()).isIn(QUEUE_FULL, TIMEOUT);
+            (body.equals(QUEUE_FULL) ? refused : timedOut).add(f.get().seconds());
         }
-        assertThat(tooMany).as("requests refused because the queue (2) was full, of 5").isGreaterThanOrEqualTo(1);
+        assertThat(refused).as("seconds until each queue-full refusal (queue %d, %d sent)", QUEUE, sent)
+                .hasSize(sent - QUEUE).allSatisfy(s -> assertThat(s).isLessThan(1.5));
+        assertThat(timedOut).as("seconds until each queued request timed out (-httptimeout 2)")
+                .hasSize(QUEUE).allSatisfy(s -> assertThat(s).isBetween(1.8, 3.5));
         assertThat(tunnel.wireMock().findAll(anyRequestedFor(anyUrl()))).isEmpty();
     }
 }

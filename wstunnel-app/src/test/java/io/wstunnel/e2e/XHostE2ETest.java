@@ -139,6 +139,9 @@ class XHostE2ETest {
 
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("text/plain"));
-        assertThat(r.body().strip()).as("a text body naming the local error").isNotEmpty();
+        // The agent's own answer: the URL it tried (target + path) and what went wrong there.
+        assertThat(r.body()).as("the agent's 502 body")
+                .startsWith("wstunnel cli: cannot reach http://127.0.0.1:" + closedPort + "/x: ")
+                .containsIgnoringCase("connection refused");
     }
 }
