@@ -3,8 +3,11 @@ package io.wstunnel.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wstunnel.cli.net.AddressPolicy;
+import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.Settings;
+import io.wstunnel.protocol.StreamKind;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -189,5 +192,19 @@ class AgentDenyTest {
             assertThat(r.reply().head().status()).isEqualTo(200);
             assertThat(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo("backend 127.0.0.2");
         }
+    }
+
+    @Test
+    void webSocketTargetInADeniedRangeIs403NamingNeitherAddressNorRule() throws Exception {
+        hosts.put("internal.test", "127.0.0.2");
+        try (Harness h = agent(AddressPolicy.parse(List.of("127.0.0.2/32")), null)) {
+            h.conn.send(new Frame.Open(1, StreamKind.WEBSOCKET, new RequestHead("GET", "/x", "srv.example", "http",
+                    Headers.of("X-Host", url("internal.test"), "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==",
+                            "Sec-WebSocket-Version", "13")), false));
+            Harness.Response r = h.collect(1);
+            assertThat(r.reply().head().status()).isEqualTo(403);
+            assertThat(r.text()).isEqualTo("wstunnel cli: internal.test resolves to a denied address (wstunnel cli -deny)\n");
+        }
+        assertThat(denied.connections.get()).isZero();
     }
 }

@@ -23,6 +23,14 @@ public final class DeniedAddressException extends UnknownHostException {
         this.rule = rule;
     }
 
+    /**
+     * The refusal as a caller may see it: the name, but neither the address it resolved to nor the
+     * rule (those stay in the agent's log, {@link #getMessage()}).
+     */
+    public String publicReason() {
+        return (host == null ? "the target" : host) + " resolves to a denied address (wstunnel cli -deny)";
+    }
+
     /** The name (or literal) that was being connected to, or null. */
     public String host() {
         return host;

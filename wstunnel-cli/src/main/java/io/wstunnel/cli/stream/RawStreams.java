@@ -105,7 +105,8 @@ public final class RawStreams {
         try {
             address = new InetSocketAddress(resolver.resolve(hp.host(), true), hp.port());
         } catch (DeniedAddressException e) {
-            stream.reset(ErrorCode.POLICY_VIOLATION, e.getMessage());
+            log.info("Stream {}: tcp target '{}' refused: {}", stream.id(), name, e.getMessage());
+            stream.reset(ErrorCode.POLICY_VIOLATION, e.publicReason());
             return;
         } catch (UnknownHostException e) {
             stream.reset(ErrorCode.CONNECT_ERROR, "cannot resolve " + hp.host() + ": " + e.getMessage());

@@ -146,7 +146,8 @@ final class WebSocketUpgrade {
             }
         } catch (DeniedAddressException e) {
             closeQuietly(socket, channel);
-            replyText(stream, 403, "wstunnel cli: " + e.getMessage());
+            log.info("Stream {}: WebSocket target {} refused: {}", stream.id(), where, e.getMessage());
+            replyText(stream, 403, "wstunnel cli: " + e.publicReason());
         } catch (Exception e) {
             closeQuietly(socket, channel);
             if (splice.isClosed()) {
