@@ -203,19 +203,28 @@ public final class TunnelSession {
         }
     }
 
+    /** Why this agent started the close handshake (set with CLOSING), for the log line that ends the session. */
+    private String closingWhy;
+
     /** Sends Close after the queue drains; aborts if the peer does not finish the close in time. */
     private void closeLocked(int code, String reason) {
         if (state == SessionState.CLOSING || state == SessionState.CLOSED) {
             return;
         }
         state = SessionState.CLOSING;
+        closingWhy = "closed by the agent (" + code + (reason.isEmpty() ? "" : " " + reason) + ")";
         writer.closeAfterDrain(code, reason);
         timers.later(() -> abort("close timeout"), CLOSE_TIMEOUT_MILLIS);
     }
 
     void closedByPeer(int code, String reason) {
         log.debug("Server {} closed the tunnel: {} {}", server, code, reason);
-        terminate("closed by server (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ")");
+        String ours;
+        synchronized (this) {
+            ours = state == SessionState.CLOSING ? closingWhy : null; // the server's close answers ours
+        }
+        terminate(ours != null ? ours
+                : "closed by server (" + code + (reason == null || reason.isEmpty() ? "" : " " + reason) + ")");
     }
 
     void failed(Throwable error) {
