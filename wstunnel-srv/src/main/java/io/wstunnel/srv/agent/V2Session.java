@@ -167,6 +167,11 @@ public final class V2Session implements AgentConnection {
     }
 
     @Override
+    public long lastSeenNanos() {
+        return keepAlive.lastReceivedNanos();
+    }
+
+    @Override
     public void goAway(String reason) {
         synchronized (this) {
             if (state == State.CLOSED) {

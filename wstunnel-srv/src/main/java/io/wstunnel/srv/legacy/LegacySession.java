@@ -177,6 +177,11 @@ public final class LegacySession implements AgentConnection {
     }
 
     @Override
+    public long lastSeenNanos() {
+        return receiver.lastAliveNanos();
+    }
+
+    @Override
     public void goAway(String reason) {
         boolean idle;
         synchronized (this) {
