@@ -25,6 +25,7 @@ public final class Router implements HttpHandler {
     private final io.wstunnel.srv.admin.AdminHandler admin;
     private final io.wstunnel.srv.admin.ServerEvents events;
     private final io.wstunnel.srv.limits.RateLimiter rate;
+    private final io.wstunnel.srv.admin.ClientAddress clients;
 
     public Router(ServerConfig config, TokenRegistry registry, HttpHandler agentEndpoint, BooleanSupplier shuttingDown,
                   RequestLog requestLog) {
@@ -42,6 +43,7 @@ public final class Router implements HttpHandler {
         this.shuttingDown = shuttingDown;
         this.requestLog = requestLog;
         this.rate = new io.wstunnel.srv.limits.RateLimiter(config.limits().requestsPerSecond(), config.limits().requestBurst());
+        this.clients = new io.wstunnel.srv.admin.ClientAddress(config.trustedProxies());
     }
 
     @Override
@@ -119,11 +121,12 @@ public final class Router implements HttpHandler {
         }
         String query = exchange.getQueryString();
         String target = query == null || query.isEmpty() ? path : path + "?" + query;
-        if (io.wstunnel.srv.streams.StreamRoutes.route(exchange, tunnel, path, RequestHeads.build(exchange, target),
+        io.wstunnel.protocol.RequestHead head = RequestHeads.build(exchange, target, fromTrustedProxy(exchange));
+        if (io.wstunnel.srv.streams.StreamRoutes.route(exchange, tunnel, path, head,
                 Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(), config.settings().initialWindow())) {
             return; // WebSocket passthrough or /_tcp/<name>: a byte stream, not an HTTP exchange
         }
-        CallerRequest request = new CallerRequest(exchange, tunnel, RequestHeads.build(exchange, target),
+        CallerRequest request = new CallerRequest(exchange, tunnel, head,
                 Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(),
                 config.settings().initialWindow(), requestLog, maxBody);
         exchange.dispatch(SameThreadExecutor.INSTANCE, request::start);
@@ -143,6 +146,12 @@ public final class Router implements HttpHandler {
         String reason = ((io.wstunnel.srv.streams.Tickets.Decision.Refused) d).reason();
         events.callerRefused(null, PlainText.remote(exchange), 401, "ticket_refused");
         PlainText.send(exchange, 401, reason);
+    }
+
+    /** True when the socket peer is one of {@code -trusted-proxies}: its X-Forwarded-* headers are believed. */
+    private boolean fromTrustedProxy(HttpServerExchange exchange) {
+        java.net.InetSocketAddress peer = exchange.getSourceAddress();
+        return peer != null && peer.getAddress() != null && clients.isTrusted(peer.getAddress());
     }
 
     /** The request path as the caller sent it (still percent-encoded), without scheme and host. */
