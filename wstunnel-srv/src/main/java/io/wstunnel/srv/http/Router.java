@@ -10,11 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 
 /**
- * Entry point of every HTTP request: reserved endpoints under the base path, else a tunnelled
- * request routed by {@code X-Token} or {@code /_token/<token>/rest}.
+ * Entry point of every HTTP request. With a base path, everything lives under it: outside it there is
+ * only Go's 404 (and a 301 from the bare base path to it with a slash). Under it: the reserved
+ * endpoints, else a tunnelled request routed by {@code X-Token} or {@code /_token/<token>/rest}; the
+ * agent sees the path relative to the base path (and to the token prefix).
  */
 public final class Router implements HttpHandler {
     static final String TOKEN_PREFIX = "/_token/";
+    /** Go's http.NotFound body: the answer to anything outside the base path (LEGACY.md §6). */
+    static final String NOT_FOUND = "404 page not found\n";
 
     private final ServerConfig config;
     private final TokenRegistry registry;
@@ -49,34 +53,46 @@ public final class Router implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) throws Exception {
         String raw = rawPath(exchange);
-        String rel = underBasePath(raw);
-        if (rel != null) {
-            if (rel.equals("/_health_check")) {
-                PlainText.send(exchange, 200, "WSTUNSRV RUNNING\n");
+        String base = config.basePath();
+        String rel = raw;
+        if (!base.isEmpty()) {
+            if (raw.equals(base)) {
+                redirectIntoBasePath(exchange);
                 return;
             }
-            if (admin != null && io.wstunnel.srv.admin.AdminHandler.serves(rel, exchange)) {
-                admin.handle(exchange, rel);
+            if (!raw.startsWith(base + "/")) {
+                // Outside the base path nothing exists, reserved endpoints and X-Token requests alike (as Go's mux).
+                events.callerRefused(null, PlainText.remote(exchange), 404, "outside_base_path");
+                PlainText.send(exchange, 404, NOT_FOUND);
                 return;
             }
-            if (rel.equals("/_tunnel")) {
-                agentEndpoint.handleRequest(exchange);
+            rel = raw.substring(base.length());
+        }
+        if (rel.equals("/_health_check")) {
+            PlainText.send(exchange, 200, "WSTUNSRV RUNNING\n");
+            return;
+        }
+        if (admin != null && io.wstunnel.srv.admin.AdminHandler.serves(rel, exchange)) {
+            admin.handle(exchange, rel);
+            return;
+        }
+        if (rel.equals("/_tunnel")) {
+            agentEndpoint.handleRequest(exchange);
+            return;
+        }
+        if (admin != null && rel.startsWith(io.wstunnel.srv.streams.Tickets.PREFIX)) {
+            ticket(exchange, rel.substring(io.wstunnel.srv.streams.Tickets.PREFIX.length()));
+            return;
+        }
+        if (rel.startsWith(TOKEN_PREFIX) || rel.equals("/_token")) {
+            String afterPrefix = rel.length() > TOKEN_PREFIX.length() ? rel.substring(TOKEN_PREFIX.length()) : "";
+            int slash = afterPrefix.indexOf('/');
+            if (slash <= 0) {
+                PlainText.send(exchange, 400, "Missing token in URI");
                 return;
             }
-            if (admin != null && rel.startsWith(io.wstunnel.srv.streams.Tickets.PREFIX)) {
-                ticket(exchange, rel.substring(io.wstunnel.srv.streams.Tickets.PREFIX.length()));
-                return;
-            }
-            if (rel.startsWith(TOKEN_PREFIX) || rel.equals("/_token")) {
-                String afterPrefix = rel.length() > TOKEN_PREFIX.length() ? rel.substring(TOKEN_PREFIX.length()) : "";
-                int slash = afterPrefix.indexOf('/');
-                if (slash <= 0) {
-                    PlainText.send(exchange, 400, "Missing token in URI");
-                    return;
-                }
-                route(exchange, afterPrefix.substring(0, slash), afterPrefix.substring(slash));
-                return;
-            }
+            route(exchange, afterPrefix.substring(0, slash), afterPrefix.substring(slash));
+            return;
         }
         String token = exchange.getRequestHeaders().getFirst("X-Token");
         if (token == null || token.isEmpty()) {
@@ -84,9 +100,10 @@ public final class Router implements HttpHandler {
             PlainText.send(exchange, 400, "Missing X-Token header");
             return;
         }
-        route(exchange, token, raw);
+        route(exchange, token, rel);
     }
 
+    /** @param path the path the agent would see (relative to the base path and the token) */
     private void route(HttpServerExchange exchange, String token, String path) throws Exception {
         if (shuttingDown.getAsBoolean()) {
             exchange.setPersistent(false);
@@ -148,6 +165,27 @@ public final class Router implements HttpHandler {
         PlainText.send(exchange, 401, reason);
     }
 
+    /** The base path itself, without its slash: Go's mux answers 301 to the base path with a slash. */
+    private void redirectIntoBasePath(HttpServerExchange exchange) {
+        String query = exchange.getQueryString();
+        String to = config.basePath() + "/" + (query == null || query.isEmpty() ? "" : "?" + query);
+        exchange.setStatusCode(301);
+        exchange.getResponseHeaders().put(io.undertow.util.Headers.LOCATION, to);
+        boolean get = exchange.getRequestMethod().equals(io.undertow.util.Methods.GET);
+        if (get || exchange.getRequestMethod().equals(io.undertow.util.Methods.HEAD)) {
+            exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_TYPE, "text/html; charset=utf-8");
+        }
+        byte[] body = get ? ("<a href=\"" + htmlEscape(to) + "\">Moved Permanently</a>.\n\n")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8) : new byte[0];
+        exchange.getResponseHeaders().put(io.undertow.util.Headers.CONTENT_LENGTH, body.length);
+        exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
+    }
+
+    private static String htmlEscape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&#34;")
+                .replace("'", "&#39;");
+    }
+
     /** True when the socket peer is one of {@code -trusted-proxies}: its X-Forwarded-* headers are believed. */
     private boolean fromTrustedProxy(HttpServerExchange exchange) {
         java.net.InetSocketAddress peer = exchange.getSourceAddress();
@@ -163,17 +201,5 @@ public final class Router implements HttpHandler {
             uri = slash < 0 ? "/" : uri.substring(slash);
         }
         return uri;
-    }
-
-    /** @return the path relative to the base path, or null when it lies outside it */
-    private String underBasePath(String raw) {
-        String base = config.basePath();
-        if (base.isEmpty()) {
-            return raw;
-        }
-        if (raw.equals(base)) {
-            return "/";
-        }
-        return raw.startsWith(base + "/") ? raw.substring(base.length()) : null;
     }
 }
