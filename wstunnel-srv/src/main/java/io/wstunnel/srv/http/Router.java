@@ -62,8 +62,7 @@ public final class Router implements HttpHandler {
             }
             if (!raw.startsWith(base + "/")) {
                 // Outside the base path nothing exists, reserved endpoints and X-Token requests alike (as Go's mux).
-                events.callerRefused(null, PlainText.remote(exchange), 404, "outside_base_path");
-                PlainText.send(exchange, 404, NOT_FOUND);
+                refuse(exchange, null, raw, 404, "outside_base_path", NOT_FOUND);
                 return;
             }
             rel = raw.substring(base.length());
@@ -81,14 +80,14 @@ public final class Router implements HttpHandler {
             return;
         }
         if (admin != null && rel.startsWith(io.wstunnel.srv.streams.Tickets.PREFIX)) {
-            ticket(exchange, rel.substring(io.wstunnel.srv.streams.Tickets.PREFIX.length()));
+            ticket(exchange, rel, rel.substring(io.wstunnel.srv.streams.Tickets.PREFIX.length()));
             return;
         }
         if (rel.startsWith(TOKEN_PREFIX) || rel.equals("/_token")) {
             String afterPrefix = rel.length() > TOKEN_PREFIX.length() ? rel.substring(TOKEN_PREFIX.length()) : "";
             int slash = afterPrefix.indexOf('/');
             if (slash <= 0) {
-                PlainText.send(exchange, 400, "Missing token in URI");
+                refuse(exchange, null, rel, 400, "missing_token_in_uri", "Missing token in URI");
                 return;
             }
             route(exchange, afterPrefix.substring(0, slash), afterPrefix.substring(slash));
@@ -96,8 +95,7 @@ public final class Router implements HttpHandler {
         }
         String token = exchange.getRequestHeaders().getFirst("X-Token");
         if (token == null || token.isEmpty()) {
-            events.callerRefused(null, PlainText.remote(exchange), 400, "missing_token");
-            PlainText.send(exchange, 400, "Missing X-Token header");
+            refuse(exchange, null, rel, 400, "missing_token", "Missing X-Token header");
             return;
         }
         route(exchange, token, rel);
@@ -107,33 +105,33 @@ public final class Router implements HttpHandler {
     private void route(HttpServerExchange exchange, String token, String path) throws Exception {
         if (shuttingDown.getAsBoolean()) {
             exchange.setPersistent(false);
-            PlainText.send(exchange, 503, "Server is shutting down");
+            refuse(exchange, token, path, 503, "shutting_down", "Server is shutting down");
             return;
         }
         if (events.tokenBlocked(token)) {
-            events.callerRefused(token, PlainText.remote(exchange), 403, "blocked");
-            PlainText.send(exchange, 403, "Tunnel token blocked by the server administrator");
+            refuse(exchange, token, path, 403, "blocked", "Tunnel token blocked by the server administrator");
             return;
         }
         Tunnel tunnel = registry.get(token);
         if (tunnel == null) {
-            events.callerRefused(token, PlainText.remote(exchange), 404, "unknown_token");
-            PlainText.send(exchange, 404, "Tunnel not found (or not seen in a long time)");
+            refuse(exchange, token, path, 404, "unknown_token", "Tunnel not found (or not seen in a long time)");
+            return;
+        }
+        if (tunnel.agentGone()) {
+            refuse(exchange, token, path, io.wstunnel.srv.tunnel.NoAgent.STATUS, "no_agent", tunnel.noAgentText());
             return;
         }
         long retryAfter = rate.acquire(token);
         if (retryAfter > 0) {
-            events.callerRefused(token, PlainText.remote(exchange), 429, "rate_limited");
             exchange.getResponseHeaders().put(io.undertow.util.Headers.RETRY_AFTER, retryAfter);
-            PlainText.send(exchange, 429, "Too many requests for this tunnel (limit "
+            refuse(exchange, token, path, 429, "rate_limited", "Too many requests for this tunnel (limit "
                     + config.limits().requestsPerSecond() + "/s), retry after " + retryAfter + " s");
             return;
         }
         long maxBody = config.limits().maxBodyBytes();
         if (maxBody > 0 && exchange.getRequestContentLength() > maxBody) {
-            events.callerRefused(token, PlainText.remote(exchange), 413, "body_too_large");
             exchange.setPersistent(false);
-            PlainText.send(exchange, 413, "Request body too large (limit " + maxBody + " bytes)");
+            refuse(exchange, token, path, 413, "body_too_large", "Request body too large (limit " + maxBody + " bytes)");
             return;
         }
         String query = exchange.getQueryString();
@@ -150,7 +148,7 @@ public final class Router implements HttpHandler {
     }
 
     /** {@code /_ticket/<id>/rest}: a one-time ticket stands in for the token (see POST /admin/tickets). */
-    private void ticket(HttpServerExchange exchange, String afterPrefix) throws Exception {
+    private void ticket(HttpServerExchange exchange, String rel, String afterPrefix) throws Exception {
         int slash = afterPrefix.indexOf('/');
         String id = slash < 0 ? afterPrefix : afterPrefix.substring(0, slash);
         String rest = slash < 0 ? "" : afterPrefix.substring(slash);
@@ -161,8 +159,17 @@ public final class Router implements HttpHandler {
             return;
         }
         String reason = ((io.wstunnel.srv.streams.Tickets.Decision.Refused) d).reason();
-        events.callerRefused(null, PlainText.remote(exchange), 401, "ticket_refused");
-        PlainText.send(exchange, 401, reason);
+        refuse(exchange, null, rel, 401, "ticket_refused", reason);
+    }
+
+    /**
+     * Answers a request that goes no further than here: counted (admin statistics, metrics, audit) and
+     * logged in one INFO line, as a completed request is, so refusals cannot outpace the access log.
+     */
+    private void refuse(HttpServerExchange exchange, String token, String path, int status, String reason, String text) {
+        events.callerRefused(token, PlainText.remote(exchange), status, reason);
+        requestLog.refused(token, exchange.getRequestMethod().toString(), path, status, reason);
+        PlainText.send(exchange, status, text);
     }
 
     /** The base path itself, without its slash: Go's mux answers 301 to the base path with a slash. */

@@ -99,11 +99,14 @@ public final class TokenRegistry {
         return n;
     }
 
-    /** A token as it may appear in logs and statistics: first 8 characters and "...". */
+    /**
+     * A token as it may appear in logs and statistics: at most its first 8 characters, and never more
+     * than half of it, then "...": no token is ever shown whole, however short.
+     */
     public static String cut(String token) {
         if (token == null) {
             return "";
         }
-        return token.length() <= 8 ? token + "..." : token.substring(0, 8) + "...";
+        return token.substring(0, Math.min(8, token.length() / 2)) + "...";
     }
 }

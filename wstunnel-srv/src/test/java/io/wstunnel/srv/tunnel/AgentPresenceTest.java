@@ -155,6 +155,20 @@ class AgentPresenceTest {
         assertThat(registry.get(TOKEN)).isSameAs(t);
     }
 
+    @Test
+    void noTokenIsEverShownWhole() {
+        assertThat(TokenRegistry.cut("vectortoken0123456789")).isEqualTo("vectorto...");
+        assertThat(TokenRegistry.cut("shorttoken")).isEqualTo("short...");
+        assertThat(TokenRegistry.cut("abcdefgh")).isEqualTo("abcd...");
+        assertThat(TokenRegistry.cut("abc")).isEqualTo("a...");
+        assertThat(TokenRegistry.cut("x")).isEqualTo("...");
+        assertThat(TokenRegistry.cut("")).isEqualTo("...");
+        for (int n = 1; n <= 40; n++) {
+            String token = "t".repeat(n);
+            assertThat(TokenRegistry.cut(token)).as("length %d", n).doesNotContain(token);
+        }
+    }
+
     /** An agent that takes every stream while {@link #accepting}. */
     final class FakeAgent implements AgentConnection {
         final List<CallerStream> opened = new ArrayList<>();
