@@ -39,6 +39,11 @@ public final class SrvCommand implements Callable<Integer> {
             description = "Deadline of a tunnelled request, waiting for an agent included (default: ${DEFAULT-VALUE}).")
     long httpTimeout;
 
+    @Option(names = {"-reconnect-grace", "--reconnect-grace"}, paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long requests wait for a token's agent while none is connected; after that they get "
+                    + "503 at once until an agent is back (default: ${DEFAULT-VALUE}).")
+    long reconnectGrace;
+
     @Option(names = {"-wstimeout", "--wstimeout"}, paramLabel = "SECONDS", defaultValue = "30",
             description = "Close an agent socket silent this long; clamped to 3..600 (default: ${DEFAULT-VALUE}).")
     long wsTimeout;
@@ -203,6 +208,9 @@ public final class SrvCommand implements Callable<Integer> {
         if (httpTimeout < 1) {
             throw new UsageException("-httptimeout must be at least 1 second, got " + httpTimeout);
         }
+        if (reconnectGrace < 0) {
+            throw new UsageException("-reconnect-grace must be 0 or more seconds, got " + reconnectGrace);
+        }
         if (maxRequestsPerTunnel < 1) {
             throw new UsageException("-max-requests-per-tunnel must be at least 1, got " + maxRequestsPerTunnel);
         }
@@ -249,6 +257,7 @@ public final class SrvCommand implements Callable<Integer> {
                 .port(port)
                 .basePath(bp)
                 .httpTimeout(Duration.ofSeconds(httpTimeout))
+                .reconnectGrace(Duration.ofSeconds(reconnectGrace))
                 .wsTimeout(Duration.ofSeconds(clamp(wsTimeout, MIN_WS_TIMEOUT, MAX_WS_TIMEOUT)))
                 .maxRequestsPerTunnel(maxRequestsPerTunnel)
                 .maxClientsPerToken(maxClientsPerToken)

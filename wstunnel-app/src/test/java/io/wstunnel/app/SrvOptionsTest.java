@@ -129,6 +129,17 @@ class SrvOptionsTest {
     }
 
     @Test
+    void reconnectGraceFromTheCommandLineOrYaml() throws IOException {
+        assertThat(config("srv").reconnectGrace()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(config("srv", "-reconnect-grace", "5").reconnectGrace()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config("srv", "--reconnect-grace=0").reconnectGrace()).isZero();
+        Path yaml = Files.writeString(dir.resolve("grace.yaml"), "reconnect-grace: 90\n");
+        assertThat(config("srv", "-config", yaml.toString()).reconnectGrace()).isEqualTo(Duration.ofSeconds(90));
+        assertThatThrownBy(() -> config("srv", "-reconnect-grace", "-1")).isInstanceOf(UsageException.class)
+                .hasMessageContaining("-reconnect-grace");
+    }
+
+    @Test
     void wsTimeoutIsClampedLikeGo() {
         assertThat(config("srv", "-wstimeout", "1").wsTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config("srv", "-wstimeout", "9999").wsTimeout()).isEqualTo(Duration.ofSeconds(600));

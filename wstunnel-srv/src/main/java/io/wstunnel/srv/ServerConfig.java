@@ -31,6 +31,8 @@ import java.util.Objects;
  * @param tls                   native TLS (HTTPS/WSS listener, agent client certificates); NONE = plain HTTP
  * @param passwordsFile         file of token:pbkdf2-hash lines (see auth/PasswordsFile), "" = none
  * @param reloadInterval        how often the TLS files and the passwords file are checked for changes; 0 = never
+ * @param reconnectGrace        how long requests wait for an agent while a token has none; after that they are
+ *                              refused at once (503) until an agent connects again
  */
 public record ServerConfig(
         String host,
@@ -52,10 +54,12 @@ public record ServerConfig(
         io.wstunnel.srv.limits.Limits limits,
         io.wstunnel.srv.tls.TlsSettings tls,
         String passwordsFile,
-        Duration reloadInterval) {
+        Duration reloadInterval,
+        Duration reconnectGrace) {
 
     public static final int MIN_TOKEN_LENGTH = 16;
     public static final Duration DEFAULT_RELOAD_INTERVAL = Duration.ofSeconds(5);
+    public static final Duration DEFAULT_RECONNECT_GRACE = io.wstunnel.srv.tunnel.TokenRegistry.DEFAULT_RECONNECT_GRACE;
 
     public ServerConfig {
         Objects.requireNonNull(host, "host");
@@ -69,6 +73,10 @@ public record ServerConfig(
         tls = tls == null ? io.wstunnel.srv.tls.TlsSettings.NONE : tls;
         passwordsFile = passwordsFile == null ? "" : passwordsFile.trim();
         reloadInterval = reloadInterval == null || reloadInterval.isNegative() ? Duration.ZERO : reloadInterval;
+        reconnectGrace = reconnectGrace == null ? DEFAULT_RECONNECT_GRACE : reconnectGrace;
+        if (reconnectGrace.isNegative()) {
+            throw new IllegalArgumentException("reconnect grace must be 0 or more");
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535");
         }
@@ -88,7 +96,8 @@ public record ServerConfig(
                         io.wstunnel.srv.limits.Limits limits) {
         this(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel, maxClientsPerToken, passwords,
                 shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent, adminToken, adminListen,
-                trustedProxies, auditLog, limits, io.wstunnel.srv.tls.TlsSettings.NONE, "", DEFAULT_RELOAD_INTERVAL);
+                trustedProxies, auditLog, limits, io.wstunnel.srv.tls.TlsSettings.NONE, "", DEFAULT_RELOAD_INTERVAL,
+                DEFAULT_RECONNECT_GRACE);
     }
 
     /** The configuration with the default {@link io.wstunnel.srv.limits.Limits}. */
@@ -150,6 +159,7 @@ public record ServerConfig(
         b.tls = tls;
         b.passwordsFile = passwordsFile;
         b.reloadInterval = reloadInterval;
+        b.reconnectGrace = reconnectGrace;
         return b;
     }
 
@@ -175,6 +185,7 @@ public record ServerConfig(
         private io.wstunnel.srv.tls.TlsSettings tls = io.wstunnel.srv.tls.TlsSettings.NONE;
         private String passwordsFile = "";
         private Duration reloadInterval = DEFAULT_RELOAD_INTERVAL;
+        private Duration reconnectGrace = DEFAULT_RECONNECT_GRACE;
 
         public Builder host(String v) { host = v; return this; }
         public Builder port(int v) { port = v; return this; }
@@ -197,11 +208,13 @@ public record ServerConfig(
         public Builder tls(io.wstunnel.srv.tls.TlsSettings v) { tls = v; return this; }
         public Builder passwordsFile(String v) { passwordsFile = v; return this; }
         public Builder reloadInterval(Duration v) { reloadInterval = v; return this; }
+        public Builder reconnectGrace(Duration v) { reconnectGrace = v; return this; }
 
         public ServerConfig build() {
             return new ServerConfig(host, port, basePath, httpTimeout, wsTimeout, maxRequestsPerTunnel,
                     maxClientsPerToken, passwords, shutdownGrace, settings, tokenIdleTimeout, maxQueuedBytesPerAgent,
-                    adminToken, adminListen, trustedProxies, auditLog, limits, tls, passwordsFile, reloadInterval);
+                    adminToken, adminListen, trustedProxies, auditLog, limits, tls, passwordsFile, reloadInterval,
+                    reconnectGrace);
         }
     }
 }

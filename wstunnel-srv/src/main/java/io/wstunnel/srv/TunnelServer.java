@@ -43,7 +43,8 @@ public final class TunnelServer implements AutoCloseable {
     private TunnelServer(ServerConfig config) {
         this.config = config;
         this.admin = new io.wstunnel.srv.admin.AdminHub(config);
-        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken(), admin);
+        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken(), admin,
+                config.reconnectGrace(), System::nanoTime);
         admin.attach(registry);
         this.requestLog = new RequestLog(admin);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -113,6 +114,9 @@ public final class TunnelServer implements AutoCloseable {
         long sweepMs = Math.max(1000, Math.min(60_000, config.tokenIdleTimeout().toMillis() / 4));
         housekeeping.scheduleWithFixedDelay(() -> registry.sweep(config.tokenIdleTimeout(),
                 c -> c.fail(404, "Tunnel not found (or not seen in a long time)")), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+        // Queued requests fail within a quarter of the grace (at most 1 s) once it has passed.
+        long agentlessMs = Math.max(100, Math.min(1000, config.reconnectGrace().toMillis() / 4));
+        housekeeping.scheduleWithFixedDelay(registry::failAgentless, agentlessMs, agentlessMs, TimeUnit.MILLISECONDS);
         housekeeping.scheduleWithFixedDelay(admin::heartbeat, 15, 15, TimeUnit.SECONDS);
         log.info("wstunnel srv listening on {}://{}:{}{}", tls == null ? "http" : "https", config.host(), port,
                 config.basePath().isEmpty() ? "" : " base path " + config.basePath());

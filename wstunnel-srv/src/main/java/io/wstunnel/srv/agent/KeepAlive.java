@@ -48,6 +48,11 @@ final class KeepAlive {
         rtt.pongReceived(lastReceivedNanos);
     }
 
+    /** {@link System#nanoTime} when anything last arrived from the peer. */
+    long lastReceivedNanos() {
+        return lastReceivedNanos;
+    }
+
     /** Smoothed round-trip time of this socket (keep-alive pings), 0 while unknown. */
     long rttNanos() {
         return rtt.nanos();

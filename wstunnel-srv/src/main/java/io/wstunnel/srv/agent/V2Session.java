@@ -167,6 +167,11 @@ public final class V2Session implements AgentConnection {
     }
 
     @Override
+    public long lastSeenNanos() {
+        return keepAlive.lastReceivedNanos();
+    }
+
+    @Override
     public void goAway(String reason) {
         synchronized (this) {
             if (state == State.CLOSED) {
@@ -336,7 +341,8 @@ public final class V2Session implements AgentConnection {
             state = State.CLOSED;
             lost = streams.removeAll();
         }
-        log.info("tunnel {} agent {} disconnected ({}), {} streams in flight", tunnel.tokenId(), remote, why, lost.size());
+        log.info("tunnel {} agent {} (version '{}') disconnected ({}), {} streams in flight", tunnel.tokenId(), remote,
+                clientVersion, why, lost.size());
         for (V2Stream s : lost) {
             s.caller.onReset(ErrorCode.INTERNAL_ERROR, "tunnel connection lost", !s.openWritten);
         }

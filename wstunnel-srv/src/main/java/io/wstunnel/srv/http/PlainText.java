@@ -18,6 +18,10 @@ public final class PlainText {
         }
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.X_CONTENT_TYPE_OPTIONS, "nosniff");
+        if (io.wstunnel.srv.tunnel.NoAgent.is(status, text)) {
+            // whichever path answers it (router, queue, grace expiry), the "no agent" 503 says when to retry
+            exchange.getResponseHeaders().put(Headers.RETRY_AFTER, io.wstunnel.srv.tunnel.NoAgent.RETRY_AFTER_SECONDS);
+        }
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
         exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));

@@ -17,7 +17,13 @@ final class RequestHeads {
     private RequestHeads() {
     }
 
-    static RequestHead build(HttpServerExchange exchange, String target) {
+    /**
+     * @param fromTrustedProxy the socket peer is one of {@code -trusted-proxies}: its forwarding headers
+     *                         are believed and extended. Anyone else's are replaced by what this server
+     *                         sees, so a caller cannot make the local service believe another client
+     *                         address, scheme or host.
+     */
+    static RequestHead build(HttpServerExchange exchange, String target, boolean fromTrustedProxy) {
         List<Header> fields = new ArrayList<>(exchange.getRequestHeaders().size() + 3);
         for (HeaderValues values : exchange.getRequestHeaders()) {
             String name = values.getHeaderName().toString();
@@ -31,9 +37,14 @@ final class RequestHeads {
             host = exchange.getHostAndPort();
         }
         String scheme = exchange.getRequestScheme();
-        String xff = headers.first("X-Forwarded-For");
         String peer = PlainText.remote(exchange);
-        headers = headers.replacing("X-Forwarded-For", xff == null ? peer : xff + ", " + peer);
+        if (!fromTrustedProxy) {
+            return new RequestHead(exchange.getRequestMethod().toString(), target, host, scheme,
+                    headers.without(RequestHeads::forwarding).with("X-Forwarded-For", peer)
+                            .with("X-Forwarded-Proto", scheme).with("X-Forwarded-Host", host));
+        }
+        List<String> chain = headers.all("X-Forwarded-For");
+        headers = headers.replacing("X-Forwarded-For", chain.isEmpty() ? peer : String.join(", ", chain) + ", " + peer);
         if (!headers.contains("X-Forwarded-Proto")) {
             headers = headers.with("X-Forwarded-Proto", scheme);
         }
@@ -41,6 +52,13 @@ final class RequestHeads {
             headers = headers.with("X-Forwarded-Host", host);
         }
         return new RequestHead(exchange.getRequestMethod().toString(), target, host, scheme, headers);
+    }
+
+    /** Fields that tell a server who the client is or how it came (believed only from trusted proxies). */
+    private static boolean forwarding(Header h) {
+        String n = h.name();
+        return n.regionMatches(true, 0, "X-Forwarded-", 0, 12) || n.equalsIgnoreCase("Forwarded")
+                || n.equalsIgnoreCase("X-Real-IP");
     }
 
     /** True when a body follows the head (a positive Content-Length, or chunked). */

@@ -1,5 +1,6 @@
 package io.wstunnel.srv.http;
 
+import io.wstunnel.srv.tunnel.TokenRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,42 @@ public class RequestLog {
                     r.head().target(), status, bytesIn, bytesOut, millis);
         }
     }
+
+    /**
+     * A request answered before it reached a tunnel (missing or unknown token, limits, no agent, outside
+     * the base path): one INFO line, as a completed request gets. {@code token} may be null.
+     */
+    void refused(String token, String method, String path, int status, String reason) {
+        if (log.isInfoEnabled()) {
+            log.info("req - tunnel {} {} {} -> {} refused ({})", token == null ? "-" : TokenRegistry.cut(token), method,
+                    safePath(path), status, reason);
+        }
+    }
+
+    /**
+     * A path as a log line may show it: the secret after {@code /_token/} or {@code /_ticket/} is cut
+     * like a token (the rest is kept), so no token or ticket is ever logged whole.
+     */
+    static String safePath(String path) {
+        int at = -1;
+        String prefix = null;
+        for (String p : SECRET_PREFIXES) {
+            int i = path.indexOf(p);
+            if (i >= 0 && (at < 0 || i < at)) {
+                at = i;
+                prefix = p;
+            }
+        }
+        if (at < 0) {
+            return path;
+        }
+        int start = at + prefix.length();
+        int end = path.indexOf('/', start);
+        end = end < 0 ? path.length() : end;
+        return path.substring(0, start) + TokenRegistry.cut(path.substring(start, end)) + safePath(path.substring(end));
+    }
+
+    private static final String[] SECRET_PREFIXES = {"/_token/", "/_ticket/"};
 
     /** Tunnelled requests not yet completed. */
     public int inFlight() {

@@ -177,6 +177,11 @@ public final class LegacySession implements AgentConnection {
     }
 
     @Override
+    public long lastSeenNanos() {
+        return receiver.lastAliveNanos();
+    }
+
+    @Override
     public void goAway(String reason) {
         boolean idle;
         synchronized (this) {
@@ -343,8 +348,8 @@ public final class LegacySession implements AgentConnection {
             state = State.CLOSED;
             requests.closeAll(unsent, lost);
         }
-        log.info("tunnel {} legacy agent {} disconnected ({}), {} requests in flight, {} not sent", tunnel.tokenId(), remote,
-                why, lost.size(), unsent.size());
+        log.info("tunnel {} legacy agent {} (version '{}') disconnected ({}), {} requests in flight, {} not sent",
+                tunnel.tokenId(), remote, clientVersion, why, lost.size(), unsent.size());
         for (LegacyStream s : lost) {
             s.caller.onReset(ErrorCode.INTERNAL_ERROR, "tunnel connection lost", false);
         }

@@ -23,6 +23,12 @@ public interface AgentConnection {
 
     String remoteAddress();
 
+    /**
+     * {@link System#nanoTime} when anything (a ping, a response, any frame) last arrived from this
+     * agent: agent activity, which alone keeps a token alive (see {@link Tunnel#idleNanos}).
+     */
+    long lastSeenNanos();
+
     String clientVersion();
 
     /** Asks the agent to finish: no new streams, close with 1001 once idle or after the deadline. */

@@ -129,10 +129,16 @@ public abstract class OwnedCallerStream implements CallerStream {
         timeout = owner.executeAfter(this::expire, timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** Offers the QUEUED request to the tunnel; {@link #queueFull} if the tunnel turns it away. */
+    /**
+     * Offers the QUEUED request to the tunnel; {@link #queueFull} if its queue turns it away, {@link #failed}
+     * with the {@link NoAgent} answer if its agents are gone.
+     */
     protected final void submit() {
-        if (tunnel.submit(this) == Tunnel.Admission.QUEUE_FULL) {
+        Tunnel.Admission a = tunnel.submit(this);
+        if (a == Tunnel.Admission.QUEUE_FULL) {
             queueFull();
+        } else if (a == Tunnel.Admission.NO_AGENT) {
+            failed(NoAgent.STATUS, tunnel.noAgentText());
         }
     }
 

@@ -5,13 +5,22 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Tokens known to the server: a token becomes known when an agent first registers it. */
 public final class TokenRegistry {
+    private static final Logger log = LoggerFactory.getLogger(TokenRegistry.class);
+    /** How long requests wait for an agent of a token that has none, unless configured otherwise. */
+    public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofSeconds(60);
+
     private final ConcurrentHashMap<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final int maxQueued;
     private final int maxAgents;
     private final Tunnel.AgentListener listener;
+    private final Duration reconnectGrace;
+    private final LongSupplier clock;
 
     public TokenRegistry(int maxQueued, int maxAgents) {
         this(maxQueued, maxAgents, Tunnel.AgentListener.NONE);
@@ -19,9 +28,21 @@ public final class TokenRegistry {
 
     /** @param listener told when agents join or leave any tunnel */
     public TokenRegistry(int maxQueued, int maxAgents, Tunnel.AgentListener listener) {
+        this(maxQueued, maxAgents, listener, DEFAULT_RECONNECT_GRACE, System::nanoTime);
+    }
+
+    /**
+     * @param reconnectGrace how long requests may wait for an agent while a token has none (see
+     *                       {@link Tunnel#agentGone()})
+     * @param clock          {@link System#nanoTime} but in tests
+     */
+    public TokenRegistry(int maxQueued, int maxAgents, Tunnel.AgentListener listener, Duration reconnectGrace,
+                         LongSupplier clock) {
         this.maxQueued = maxQueued;
         this.maxAgents = maxAgents;
         this.listener = listener;
+        this.reconnectGrace = reconnectGrace;
+        this.clock = clock;
     }
 
     /** @return the tunnel of a known token, or null */
@@ -30,7 +51,7 @@ public final class TokenRegistry {
     }
 
     public Tunnel getOrCreate(String token) {
-        return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener));
+        return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener, reconnectGrace, clock));
     }
 
     /** Tokens known right now. */
@@ -42,20 +63,50 @@ public final class TokenRegistry {
         return List.copyOf(tunnels.values());
     }
 
-    /** Forgets tokens with no agent and no activity for {@code idle}; hands over their queues. */
+    /**
+     * Forgets tokens that have had no agent for {@code idle} (agent inactivity only: callers polling a
+     * token do not keep it); hands over their queues.
+     */
     public void sweep(Duration idle, Consumer<CallerStream> orphan) {
+        long idleNanos = idle.toNanos();
         for (Tunnel t : tunnels.values()) {
-            if (t.agentCount() == 0 && t.idleNanos() > idle.toNanos() && tunnels.remove(t.token(), t)) {
-                t.drainQueue().forEach(orphan);
+            List<CallerStream> queued = t.forgetIfIdle(idleNanos);
+            if (queued != null) {
+                tunnels.remove(t.token(), t);
+                queued.forEach(orphan);
             }
         }
     }
 
-    /** A token as it may appear in logs and statistics: first 8 characters and "...". */
+    /**
+     * Fails (with the {@link NoAgent} answer) the queued requests of every token whose agents are gone
+     * (no agent for longer than the reconnect grace): none of them can be served any more.
+     *
+     * @return how many requests were failed
+     */
+    public int failAgentless() {
+        int n = 0;
+        for (Tunnel t : tunnels.values()) {
+            List<CallerStream> queued = t.drainQueueIfAgentGone();
+            if (!queued.isEmpty()) {
+                log.info("tunnel {}: no agent for over {} ms; {} waiting requests refused", t.tokenId(),
+                        reconnectGrace.toMillis(), queued.size());
+                n += queued.size();
+                String text = t.noAgentText();
+                queued.forEach(c -> c.fail(NoAgent.STATUS, text));
+            }
+        }
+        return n;
+    }
+
+    /**
+     * A token as it may appear in logs and statistics: at most its first 8 characters, and never more
+     * than half of it, then "...": no token is ever shown whole, however short.
+     */
     public static String cut(String token) {
         if (token == null) {
             return "";
         }
-        return token.length() <= 8 ? token + "..." : token.substring(0, 8) + "...";
+        return token.substring(0, Math.min(8, token.length() / 2)) + "...";
     }
 }

@@ -1,18 +1,25 @@
 package io.wstunnel.srv.tunnel;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * Per-token state that outlives agent sockets: the agents serving the token and the requests
  * waiting for a stream. All state is guarded by this object's monitor. Lock order: Tunnel before
  * any AgentConnection; agent connections never call in here while holding their own lock.
+ *
+ * <p>Only agents make a token live: a request may wait for an agent that is momentarily away, but
+ * once the token has had no agent for longer than the reconnect grace it is {@linkplain #agentGone()
+ * gone} (requests are refused at once), and its idleness ({@link #idleNanos}, which decides when the
+ * token is forgotten) counts agent activity only, never caller traffic.
  */
 public final class Tunnel {
     /** What {@link #submit} did with a request. */
-    public enum Admission { OPENED, QUEUED, QUEUE_FULL }
+    public enum Admission { OPENED, QUEUED, QUEUE_FULL, NO_AGENT }
 
     /** Told (outside the tunnel's monitor) when an agent joins or leaves a tunnel, whatever its framing. */
     public interface AgentListener {
@@ -31,18 +38,30 @@ public final class Tunnel {
     private final int maxAgents;
     private final List<AgentConnection> agents = new ArrayList<>(2);
     private final ArrayDeque<CallerStream> queue = new ArrayDeque<>();
-    private long lastActivityNanos = System.nanoTime();
     private final AgentListener listener;
+    private final long graceNanos;
+    private final LongSupplier clock;
+    /** While {@code agents} is empty: when it became empty (or the tunnel was made). */
+    private long agentlessSinceNanos;
 
     public Tunnel(String token, int maxQueued, int maxAgents) {
-        this(token, maxQueued, maxAgents, AgentListener.NONE);
+        this(token, maxQueued, maxAgents, AgentListener.NONE, TokenRegistry.DEFAULT_RECONNECT_GRACE, System::nanoTime);
     }
 
-    public Tunnel(String token, int maxQueued, int maxAgents, AgentListener listener) {
+    /**
+     * @param reconnectGrace how long requests may wait while the token has no agent at all
+     * @param clock          {@link System#nanoTime} but in tests; agents' {@link AgentConnection#lastSeenNanos}
+     *                       must come from the same clock
+     */
+    public Tunnel(String token, int maxQueued, int maxAgents, AgentListener listener, Duration reconnectGrace,
+                  LongSupplier clock) {
         this.token = token;
         this.maxQueued = maxQueued;
         this.maxAgents = maxAgents;
         this.listener = listener;
+        this.graceNanos = reconnectGrace.toNanos();
+        this.clock = clock;
+        this.agentlessSinceNanos = clock.getAsLong();
     }
 
     public String token() {
@@ -61,7 +80,6 @@ public final class Tunnel {
                 return false;
             }
             agents.add(agent);
-            touch();
         }
         listener.added(this, agent);
         return true;
@@ -83,7 +101,9 @@ public final class Tunnel {
         boolean removed;
         synchronized (this) {
             removed = agents.remove(agent);
-            touch();
+            if (removed && agents.isEmpty()) {
+                agentlessSinceNanos = clock.getAsLong();
+            }
         }
         if (removed) {
             listener.removed(this, agent);
@@ -108,11 +128,17 @@ public final class Tunnel {
         }
     }
 
-    /** Routes a request to the least-loaded agent, or queues it while no agent can take it. */
+    /**
+     * Routes a request to the least-loaded agent, or queues it while no agent can take it; refuses it
+     * ({@link Admission#NO_AGENT}) when the token's agents are {@linkplain #agentGone() gone}. Caller
+     * traffic is not agent activity: it never keeps the token alive.
+     */
     public synchronized Admission submit(CallerStream caller) {
-        touch();
         if (queue.isEmpty() && openOnLeastLoaded(caller)) {
             return Admission.OPENED;
+        }
+        if (agentGone()) {
+            return Admission.NO_AGENT;
         }
         if (queue.size() >= maxQueued) {
             return Admission.QUEUE_FULL;
@@ -133,12 +159,52 @@ public final class Tunnel {
         return out;
     }
 
-    public synchronized long idleNanos() {
-        return System.nanoTime() - lastActivityNanos;
+    /**
+     * True when the token has had no agent for longer than the reconnect grace: no agent can be
+     * expected any more, so requests must not wait for one.
+     */
+    public synchronized boolean agentGone() {
+        return agents.isEmpty() && clock.getAsLong() - agentlessSinceNanos > graceNanos;
     }
 
-    public synchronized void touch() {
-        lastActivityNanos = System.nanoTime();
+    /** The body of the {@link NoAgent} answer for this token's reconnect grace. */
+    public String noAgentText() {
+        return NoAgent.text(Duration.ofNanos(graceNanos));
+    }
+
+    /** Once the token's agents are {@linkplain #agentGone() gone}: removes and returns the queued requests. */
+    public synchronized List<CallerStream> drainQueueIfAgentGone() {
+        return agentGone() ? drainQueue() : List.of();
+    }
+
+    /**
+     * Time since the last agent activity: the latest frame (ping, response, ...) from a connected
+     * agent, or, with none connected, since the last one left. Caller traffic does not count.
+     */
+    public synchronized long idleNanos() {
+        long now = clock.getAsLong();
+        if (agents.isEmpty()) {
+            return now - agentlessSinceNanos;
+        }
+        long latest = Long.MIN_VALUE;
+        for (AgentConnection a : agents) {
+            long seen = a.lastSeenNanos();
+            if (latest == Long.MIN_VALUE || seen - latest > 0) {
+                latest = seen;
+            }
+        }
+        return Math.max(0, now - latest);
+    }
+
+    /**
+     * Removes and returns the queued requests if the token has had no agent for longer than
+     * {@code idleNanos}; null (and nothing changed) otherwise.
+     */
+    synchronized List<CallerStream> forgetIfIdle(long idleNanos) {
+        if (!agents.isEmpty() || clock.getAsLong() - agentlessSinceNanos <= idleNanos) {
+            return null;
+        }
+        return drainQueue();
     }
 
     private boolean openOnLeastLoaded(CallerStream caller) {

@@ -62,7 +62,12 @@ final class LegacyTestAgent implements AutoCloseable {
     }
 
     static LegacyTestAgent connect(int port, String token, boolean pings) throws Exception {
-        MessageSocket<Request> socket = MessageSocket.open(MessageSocket.tunnel(port), null, token,
+        return connect(MessageSocket.tunnel(port), token, pings);
+    }
+
+    /** @param tunnel the server's tunnel endpoint, e.g. ws://127.0.0.1:port/base/_tunnel */
+    static LegacyTestAgent connect(java.net.URI tunnel, String token, boolean pings) throws Exception {
+        MessageSocket<Request> socket = MessageSocket.open(tunnel, null, token,
                 Map.of("X-Client-Version", "legacy-test-agent"), null, LegacyTestAgent::parseOrBroken);
         String sub = socket.subprotocol();
         if (sub != null && !sub.isEmpty()) {
