@@ -137,12 +137,13 @@ public final class Router implements HttpHandler {
         String query = exchange.getQueryString();
         String target = query == null || query.isEmpty() ? path : path + "?" + query;
         io.wstunnel.protocol.RequestHead head = RequestHeads.build(exchange, target, fromTrustedProxy(exchange));
+        String requestId = Long.toHexString(ids.incrementAndGet()); // one id per request, whatever it becomes
         if (io.wstunnel.srv.streams.StreamRoutes.route(exchange, tunnel, path, head,
-                Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(), config.settings().initialWindow())) {
+                requestId, config.httpTimeout().toMillis(), config.settings().initialWindow())) {
             return; // WebSocket passthrough or /_tcp/<name>: a byte stream, not an HTTP exchange
         }
         CallerRequest request = new CallerRequest(exchange, tunnel, head,
-                Long.toHexString(ids.incrementAndGet()), config.httpTimeout().toMillis(),
+                requestId, config.httpTimeout().toMillis(),
                 config.settings().initialWindow(), requestLog, maxBody);
         exchange.dispatch(SameThreadExecutor.INSTANCE, request::start);
     }
