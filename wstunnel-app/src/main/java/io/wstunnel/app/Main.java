@@ -189,6 +189,25 @@ public final class Main {
         return oneLine(sb.toString());
     }
 
+    /**
+     * Why a file operation on {@code file} failed, in a few words: the JDK's file exceptions often
+     * carry only the path ("/run/x.pid") as their message.
+     */
+    static String describeFileError(java.nio.file.Path file, java.io.IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            java.nio.file.Path parent = file.toAbsolutePath().getParent();
+            return parent != null && !java.nio.file.Files.isDirectory(parent)
+                    ? "directory " + parent + " does not exist" : "no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null && !f.getReason().isBlank()) {
+            return oneLine(f.getReason());
+        }
+        return describe(e);
+    }
+
     static String oneLine(String s) {
         if (s == null) {
             return "";

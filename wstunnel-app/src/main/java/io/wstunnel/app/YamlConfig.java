@@ -46,7 +46,7 @@ public final class YamlConfig implements IDefaultValueProvider {
         } catch (NoSuchFileException e) {
             throw new UsageException(command, "-config " + file + ": no such file");
         } catch (IOException e) {
-            throw new UsageException(command, "-config " + file + ": cannot read: " + Main.describe(e));
+            throw new UsageException(command, "-config " + file + ": cannot read: " + Main.describeFileError(path, e));
         }
         return parse(path, text, spec, command);
     }
