@@ -72,6 +72,10 @@ public final class Main {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler(Main::onParameterException);
         cl.setExecutionExceptionHandler(Main::onExecutionException);
+        cl.setExecutionStrategy(parsed -> {
+            applyConfigLists(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
 
         String sub = null;
         int subIndex = -1;
@@ -92,6 +96,18 @@ public final class Main {
             }
         }
         return cl;
+    }
+
+    /**
+     * Completes a parse of the command line {@link #prepare} built: the lists of the subcommand's
+     * -config file (which picocli's default values cannot carry, see {@link YamlConfig#applyLists}).
+     * The execution strategy {@link #prepare} installs calls it; so must whoever parses without executing.
+     */
+    public static void applyConfigLists(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult sub = parsed.subcommand();
+        if (sub != null && sub.commandSpec().defaultValueProvider() instanceof YamlConfig yaml) {
+            yaml.applyLists(sub);
+        }
     }
 
     /** The value of -config/--config in {@code args}, or null. */
