@@ -11,10 +11,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** Bounded: a value wrongly accepted by badValuesExitNonZeroWithOneLine would start an agent that runs on. */
+@Timeout(60)
 class CliOptionsTest {
     static final String TOKEN = "0123456789abcdef";
 
