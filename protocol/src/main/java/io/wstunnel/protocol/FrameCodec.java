@@ -1,10 +1,6 @@
 package io.wstunnel.protocol;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -19,6 +15,10 @@ import java.util.Objects;
  * that the decoder would reject (wrong stream id, empty method or header name, status out of range,
  * non-positive increment, ...) fails with {@link IllegalArgumentException}, so a peer never puts an
  * invalid frame on the wire.
+ *
+ * <p>This class owns the frame header, its checks on decode and the DATA fast paths (no copy on
+ * decode, none in place on encode); the payloads of the other types are written by
+ * {@link PayloadEncoder} and read by {@link PayloadDecoder}.
  */
 public final class FrameCodec {
     public static final int HEADER_SIZE = 6;
@@ -45,74 +45,21 @@ public final class FrameCodec {
             return encodeData(d.streamId(), d.payload().duplicate(), d.endStream());
         }
         if (frame instanceof Frame.WindowUpdate w) {
-            if (w.increment() <= 0) {
-                throw new IllegalArgumentException("WINDOW_UPDATE increment must be 1.." + Integer.MAX_VALUE + ": " + w.increment());
-            }
-            ByteBuffer b = header(FrameType.WINDOW_UPDATE, 0, w.streamId(), 4);
-            b.putInt(w.increment());
-            return b.flip();
+            return PayloadEncoder.windowUpdate(w);
         }
         if (frame instanceof Frame.Open o) {
-            RequestHead r = o.head();
-            if (r.method().isEmpty()) {
-                throw new IllegalArgumentException("empty method");
-            }
-            byte[][] strings = {utf8(r.method()), utf8(r.target()), utf8(r.authority()), utf8(r.scheme())};
-            byte[][] hs = headerBytes(r.headers());
-            ByteBuffer b = header(FrameType.OPEN, flags(o.endStream()), o.streamId(), payloadSize(1L + size(strings) + 2 + size(hs)));
-            b.put((byte) o.kind().code());
-            for (byte[] s : strings) {
-                putString(b, s);
-            }
-            putHeaders(b, hs);
-            return b.flip();
+            return PayloadEncoder.open(o);
         }
         if (frame instanceof Frame.Reply r) {
-            int status = r.head().status();
-            if (status < 100 || status > 999) {
-                throw new IllegalArgumentException("status out of range 100..999: " + status);
-            }
-            byte[] reason = utf8(r.head().reason());
-            byte[][] hs = headerBytes(r.head().headers());
-            ByteBuffer body = r.body().duplicate();
-            int flags = flags(r.endStream()) | (body.hasRemaining() ? FLAG_BODY : 0);
-            ByteBuffer b = header(FrameType.REPLY, flags, r.streamId(),
-                    payloadSize(2L + 2 + reason.length + 2 + size(hs) + body.remaining()));
-            b.putShort((short) status);
-            putString(b, reason);
-            putHeaders(b, hs);
-            b.put(body);
-            return b.flip();
+            return PayloadEncoder.reply(r);
         }
         if (frame instanceof Frame.Reset r) {
-            byte[] reason = reasonBytes(r.reason());
-            ByteBuffer b = header(FrameType.RESET, 0, r.streamId(), 4 + reason.length);
-            b.putInt(r.code().code());
-            b.put(reason);
-            return b.flip();
+            return PayloadEncoder.reset(r);
         }
         if (frame instanceof Frame.GoAway g) {
-            if (g.lastStreamId() < 0) {
-                throw new IllegalArgumentException("GOAWAY last stream id out of range: " + g.lastStreamId());
-            }
-            byte[] reason = reasonBytes(g.reason());
-            ByteBuffer b = header(FrameType.GOAWAY, 0, 0, 8 + reason.length);
-            b.putInt(g.lastStreamId());
-            b.putInt(g.code().code());
-            b.put(reason);
-            return b.flip();
+            return PayloadEncoder.goAway(g);
         }
-        Frame.Hello h = (Frame.Hello) frame;
-        boolean replyBody = h.settings().replyBody();
-        ByteBuffer b = header(FrameType.HELLO, 0, 0, (replyBody ? 5 : 4) * 6);
-        setting(b, Settings.ID_INITIAL_WINDOW, h.settings().initialWindow());
-        setting(b, Settings.ID_MAX_CONCURRENT_STREAMS, h.settings().maxConcurrentStreams());
-        setting(b, Settings.ID_MAX_FRAME_PAYLOAD, h.settings().maxFramePayload());
-        setting(b, Settings.ID_MAX_HEAD_SIZE, h.settings().maxHeadSize());
-        if (replyBody) {
-            setting(b, Settings.ID_REPLY_BODY, 1); // absent means 0: older peers see the same four settings
-        }
-        return b.flip();
+        return PayloadEncoder.hello((Frame.Hello) frame);
     }
 
     /**
@@ -145,7 +92,8 @@ public final class FrameCodec {
         return frame;
     }
 
-    private static ByteBuffer header(FrameType type, int flags, int streamId, int payloadSize) {
+    /** A buffer for one frame, its header written: checks the stream id against the type. */
+    static ByteBuffer header(FrameType type, int flags, int streamId, int payloadSize) {
         if (streamId < 0) {
             throw new IllegalArgumentException("stream id out of range: " + streamId);
         }
@@ -160,80 +108,8 @@ public final class FrameCodec {
         return b;
     }
 
-    private static int flags(boolean endStream) {
+    static int flags(boolean endStream) {
         return endStream ? FLAG_END_STREAM : 0;
-    }
-
-    private static void setting(ByteBuffer b, int id, int value) {
-        b.putShort((short) id);
-        b.putInt(value);
-    }
-
-    private static byte[] utf8(String s) {
-        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > MAX_STRING) {
-            throw new IllegalArgumentException("string longer than " + MAX_STRING + " bytes");
-        }
-        return bytes;
-    }
-
-    private static int payloadSize(long size) {
-        if (size > Settings.MAX_FRAME_PAYLOAD) {
-            throw new IllegalArgumentException("frame payload of " + size + " bytes exceeds any peer's limit");
-        }
-        return (int) size;
-    }
-
-    /** UTF-8 of the reason, cut to MAX_REASON_BYTES without splitting a character. */
-    private static byte[] reasonBytes(String reason) {
-        if (reason == null || reason.isEmpty()) {
-            return new byte[0];
-        }
-        byte[] b = reason.getBytes(StandardCharsets.UTF_8);
-        if (b.length <= MAX_REASON_BYTES) {
-            return b;
-        }
-        int n = MAX_REASON_BYTES;
-        while (n > 0 && (b[n] & 0xC0) == 0x80) {
-            n--; // b[n] is the first byte dropped: back off to the start of its character
-        }
-        return Arrays.copyOf(b, n);
-    }
-
-    private static byte[][] headerBytes(Headers headers) {
-        if (headers.size() > MAX_STRING) {
-            throw new IllegalArgumentException("too many headers");
-        }
-        byte[][] out = new byte[headers.size() * 2][];
-        int i = 0;
-        for (Header h : headers.fields()) {
-            if (h.name().isEmpty()) {
-                throw new IllegalArgumentException("empty header name");
-            }
-            out[i++] = utf8(h.name());
-            out[i++] = utf8(h.value());
-        }
-        return out;
-    }
-
-    private static int size(byte[][] strings) {
-        int n = 0;
-        for (byte[] s : strings) {
-            n += 2 + s.length;
-        }
-        return n;
-    }
-
-    private static void putString(ByteBuffer b, byte[] s) {
-        b.putShort((short) s.length);
-        b.put(s);
-    }
-
-    private static void putHeaders(ByteBuffer b, byte[][] hs) {
-        b.putShort((short) (hs.length / 2));
-        for (byte[] s : hs) {
-            putString(b, s);
-        }
     }
 
     // ---------------------------------------------------------------- decoding
@@ -307,144 +183,10 @@ public final class FrameCodec {
         if (type == FrameType.DATA) {
             return new Frame.Data(streamId, p.asReadOnlyBuffer(), end);
         }
-        Frame f;
-        try {
-            f = switch (type) {
-                case HELLO -> new Frame.Hello(decodeSettings(p));
-                case OPEN -> decodeOpen(p, streamId, end);
-                case REPLY -> decodeReply(p, streamId, end, (flags & FLAG_BODY) != 0);
-                case WINDOW_UPDATE -> {
-                    int inc = p.getInt();
-                    if (inc <= 0) {
-                        throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                                "WINDOW_UPDATE increment must be 1.." + Integer.MAX_VALUE);
-                    }
-                    yield new Frame.WindowUpdate(streamId, inc);
-                }
-                case RESET -> new Frame.Reset(streamId, ErrorCode.fromCode(p.getInt()), rest(p));
-                case GOAWAY -> {
-                    int last = p.getInt();
-                    if (last < 0) {
-                        throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "GOAWAY last stream id has the reserved bit set");
-                    }
-                    yield new Frame.GoAway(last, ErrorCode.fromCode(p.getInt()), rest(p));
-                }
-                default -> throw new AssertionError(type);
-            };
-        } catch (java.nio.BufferUnderflowException e) {
-            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "truncated " + type + " frame");
-        }
-        if (p.hasRemaining()) {
-            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                    p.remaining() + " trailing bytes after " + type + " frame");
-        }
-        // Stream-level checks come last: only a frame that is well-formed as a whole may be
-        // answered with a stream RESET instead of closing the connection.
-        if (f instanceof Frame.Open o && o.head().method().isEmpty()) {
-            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "empty method");
-        }
-        if (f instanceof Frame.Reply r && (r.head().status() < 100 || r.head().status() > 999)) {
-            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "status " + r.head().status() + " out of range");
-        }
-        return f;
+        return PayloadDecoder.decode(type, flags, streamId, p);
     }
 
     private static boolean carriesEndStream(FrameType t) {
         return t == FrameType.OPEN || t == FrameType.REPLY || t == FrameType.DATA;
-    }
-
-    private static Settings decodeSettings(ByteBuffer p) {
-        if (p.remaining() % 6 != 0) {
-            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "HELLO payload is not a list of 6-byte settings");
-        }
-        Settings d = Settings.DEFAULT;
-        int window = d.initialWindow();
-        int streams = d.maxConcurrentStreams();
-        int frame = d.maxFramePayload();
-        int head = d.maxHeadSize();
-        boolean replyBody = d.replyBody();
-        while (p.hasRemaining()) {
-            int id = p.getShort() & 0xFFFF;
-            int value = p.getInt();
-            // every occurrence is range-checked, also one that a later repeat would override
-            switch (id) {
-                case Settings.ID_INITIAL_WINDOW -> window = checkSetting("INITIAL_WINDOW", value, 1, Settings.MAX_WINDOW);
-                case Settings.ID_MAX_CONCURRENT_STREAMS -> streams = checkSetting("MAX_CONCURRENT_STREAMS", value, 1, Integer.MAX_VALUE);
-                case Settings.ID_MAX_FRAME_PAYLOAD -> frame = checkSetting("MAX_FRAME_PAYLOAD", value,
-                        Settings.MIN_FRAME_PAYLOAD, Settings.MAX_FRAME_PAYLOAD);
-                case Settings.ID_MAX_HEAD_SIZE -> head = checkSetting("MAX_HEAD_SIZE", value,
-                        Settings.MIN_HEAD_SIZE, Settings.MAX_FRAME_PAYLOAD);
-                case Settings.ID_REPLY_BODY -> replyBody = checkSetting("REPLY_BODY", value, 0, 1) == 1;
-                default -> { /* unknown settings are ignored */ }
-            }
-        }
-        return new Settings(window, streams, frame, head, replyBody);
-    }
-
-    private static int checkSetting(String name, int value, int min, int max) {
-        if (value < min || value > max) { // values with the top bit set are negative here: out of range
-            throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR,
-                    "setting " + name + " = " + Integer.toUnsignedString(value) + " out of range " + min + ".." + max);
-        }
-        return value;
-    }
-
-    private static Frame decodeOpen(ByteBuffer p, int streamId, boolean end) {
-        int kindCode = p.get() & 0xFF;
-        StreamKind kind = StreamKind.fromCode(kindCode);
-        if (kind == null) {
-            throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, streamId, "unknown stream kind " + kindCode);
-        }
-        String method = string(p);
-        String target = string(p);
-        String authority = string(p);
-        String scheme = string(p);
-        Headers headers = headers(p);
-        return new Frame.Open(streamId, kind, new RequestHead(method, target, authority, scheme, headers), end);
-    }
-
-    private static Frame decodeReply(ByteBuffer p, int streamId, boolean end, boolean withBody) {
-        int status = p.getShort() & 0xFFFF; // range checked by decode() once the whole frame parsed
-        String reason = string(p);
-        Headers headers = headers(p);
-        ByteBuffer body = null;
-        if (withBody) {
-            body = p.slice().asReadOnlyBuffer(); // the rest of the payload
-            p.position(p.limit());
-        }
-        return new Frame.Reply(streamId, new ResponseHead(status, reason, headers), end, body);
-    }
-
-    private static Headers headers(ByteBuffer p) {
-        int count = p.getShort() & 0xFFFF;
-        // Each header needs at least 4 bytes: a count beyond that is a lie, not an allocation.
-        if (count * 4L > p.remaining()) {
-            throw new java.nio.BufferUnderflowException();
-        }
-        List<Header> list = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            String name = string(p);
-            if (name.isEmpty()) {
-                throw ProtocolException.connection(ErrorCode.PROTOCOL_ERROR, "empty header name");
-            }
-            list.add(new Header(name, string(p)));
-        }
-        return new Headers(list);
-    }
-
-    private static String string(ByteBuffer p) {
-        int len = p.getShort() & 0xFFFF;
-        if (len > p.remaining()) {
-            throw new java.nio.BufferUnderflowException();
-        }
-        byte[] b = new byte[len];
-        p.get(b);
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
-    private static String rest(ByteBuffer p) {
-        byte[] b = new byte[p.remaining()];
-        p.get(b);
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

@@ -1,14 +1,11 @@
 package io.wstunnel.protocol.legacy;
 
-import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.IntPredicate;
 
 /**
@@ -54,10 +51,9 @@ public final class LegacyMessageParser {
     /** How the body of the current message is delimited. */
     public enum Framing { NONE, LENGTH, CHUNKED, TO_END_OF_MESSAGE }
 
-    private enum State { ID, HEAD, LENGTH_BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_DATA_END, TRAILERS, EOF_BODY, DONE, FAILED }
+    private enum State { ID, HEAD, LENGTH_BODY, CHUNKED_BODY, EOF_BODY, DONE, FAILED }
 
     public static final int DEFAULT_MAX_HEAD_SIZE = 64 * 1024;
-    private static final int MAX_CHUNK_LINE = 4096;
 
     private final Kind kind;
     private final int maxHeadSize;
@@ -73,8 +69,8 @@ public final class LegacyMessageParser {
     private int headBytes;
     private Framing framing;
     private long remaining;
+    private ChunkedBody chunked; // set when a CHUNKED head completes
     private long bodyBytes;
-    private int trailerBytes;
 
     /**
      * @param kind             requests (agent side) or responses (server side)
@@ -88,7 +84,7 @@ public final class LegacyMessageParser {
         this.maxHeadSize = maxHeadSize;
         this.bodylessResponse = bodylessResponse == null ? i -> false : bodylessResponse;
         this.listener = listener;
-        this.line = new LineBuffer(Math.max(maxHeadSize, MAX_CHUNK_LINE));
+        this.line = new LineBuffer(Math.max(maxHeadSize, ChunkedBody.MAX_CHUNK_LINE));
     }
 
     /** The id read so far, or -1. */
@@ -125,17 +121,10 @@ public final class LegacyMessageParser {
                     case LENGTH_BODY:
                         readLength(data);
                         break;
-                    case CHUNK_SIZE:
-                        readChunkSize(data);
-                        break;
-                    case CHUNK_DATA:
-                        readChunkData(data);
-                        break;
-                    case CHUNK_DATA_END:
-                        readChunkDataEnd(data);
-                        break;
-                    case TRAILERS:
-                        readTrailers(data);
+                    case CHUNKED_BODY:
+                        if (chunked.read(data)) {
+                            finish();
+                        }
                         break;
                     case EOF_BODY:
                         emit(data, data.remaining());
@@ -220,38 +209,19 @@ public final class LegacyMessageParser {
 
     private void headComplete() {
         String first = headLines.get(0);
-        Headers headers = parseHeaders(headLines.subList(1, headLines.size()));
+        Headers headers = Http1Syntax.headers(headLines.subList(1, headLines.size()), id);
         if (kind == Kind.REQUEST) {
-            int sp1 = first.indexOf(' ');
-            int sp2 = first.lastIndexOf(' ');
-            if (sp1 <= 0 || sp2 <= sp1 + 1) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "bad request line");
-            }
-            String method = first.substring(0, sp1);
-            String target = first.substring(sp1 + 1, sp2);
-            String version = first.substring(sp2 + 1);
-            if (!isToken(method) || target.indexOf(' ') >= 0 || !isVersion(version)) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "bad request line");
-            }
+            Http1Syntax.RequestLine rl = Http1Syntax.requestLine(first, id);
             String host = headers.first("Host");
-            RequestHead head = new RequestHead(method, target, host == null ? "" : host, "http",
+            RequestHead head = new RequestHead(rl.method(), rl.target(), host == null ? "" : host, "http",
                     headers.without(List.of("Host")));
-            framing = requestFraming(headers);
-            listener.onRequestHead(id, head, version);
+            bodyFramed(BodyFraming.ofRequest(headers, id));
+            listener.onRequestHead(id, head, rl.version());
         } else {
-            if (first.length() < 12 || !isVersion(first.substring(0, 8)) || first.charAt(8) != ' ') {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "bad status line");
-            }
-            String code = first.substring(9, 12);
-            if (!code.chars().allMatch(c -> c >= '0' && c <= '9') || code.charAt(0) == '0'
-                    || (first.length() > 12 && first.charAt(12) != ' ')) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "bad status code");
-            }
-            int status = Integer.parseInt(code);
-            String reason = first.length() > 13 ? first.substring(13).trim() : "";
-            ResponseHead head = new ResponseHead(status, reason, headers);
-            framing = responseFraming(status, headers);
-            listener.onResponseHead(id, head, first.substring(0, 8));
+            Http1Syntax.StatusLine sl = Http1Syntax.statusLine(first, id);
+            ResponseHead head = new ResponseHead(sl.status(), sl.reason(), headers);
+            bodyFramed(BodyFraming.ofResponse(sl.status(), headers, bodylessResponse.test(id), id));
+            listener.onResponseHead(id, head, sl.version());
         }
         headLines.clear();
         switch (framing) {
@@ -266,7 +236,8 @@ public final class LegacyMessageParser {
                 }
                 break;
             case CHUNKED:
-                state = State.CHUNK_SIZE;
+                chunked = new ChunkedBody(line, maxHeadSize, id, this::emit);
+                state = State.CHUNKED_BODY;
                 break;
             default:
                 state = State.EOF_BODY;
@@ -274,101 +245,10 @@ public final class LegacyMessageParser {
         }
     }
 
-    private Framing requestFraming(Headers headers) {
-        if (isChunked(headers)) {
-            return Framing.CHUNKED;
-        }
-        long length = contentLength(headers);
-        if (length < 0) {
-            return Framing.NONE;
-        }
-        remaining = length;
-        return Framing.LENGTH;
-    }
-
-    private Framing responseFraming(int status, Headers headers) {
-        if (bodylessResponse.test(id) || status / 100 == 1 || status == 204 || status == 304) {
-            return Framing.NONE;
-        }
-        if (isChunked(headers)) {
-            return Framing.CHUNKED;
-        }
-        long length = contentLength(headers);
-        if (length < 0) {
-            return Framing.TO_END_OF_MESSAGE;
-        }
-        remaining = length;
-        return Framing.LENGTH;
-    }
-
-    private boolean isChunked(Headers headers) {
-        List<String> te = headers.all("Transfer-Encoding");
-        if (te.isEmpty()) {
-            return false;
-        }
-        List<String> codings = new ArrayList<>();
-        for (String v : te) {
-            for (String c : v.split(",")) {
-                String t = c.trim().toLowerCase(Locale.ROOT);
-                if (!t.isEmpty()) {
-                    codings.add(t);
-                }
-            }
-        }
-        if (codings.isEmpty() || codings.equals(List.of("identity"))) {
-            return false;
-        }
-        if (!codings.get(codings.size() - 1).equals("chunked") || codings.indexOf("chunked") != codings.size() - 1) {
-            throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "unsupported Transfer-Encoding " + te);
-        }
-        return true;
-    }
-
-    private long contentLength(Headers headers) {
-        List<String> values = headers.all("Content-Length");
-        if (values.isEmpty()) {
-            return -1;
-        }
-        long length = -1;
-        for (String v : values) {
-            for (String part : v.split(",")) {
-                String t = part.trim();
-                if (t.isEmpty() || t.length() > 18 || !t.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                    throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "bad Content-Length '" + v + "'");
-                }
-                long n = Long.parseLong(t);
-                if (length >= 0 && n != length) {
-                    throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "conflicting Content-Length values");
-                }
-                length = n;
-            }
-        }
-        return length;
-    }
-
-    private Headers parseHeaders(List<String> lines) {
-        List<Header> out = new ArrayList<>(lines.size());
-        for (String l : lines) {
-            char c0 = l.charAt(0);
-            if (c0 == ' ' || c0 == '\t') {
-                if (out.isEmpty()) {
-                    throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "continuation line before any header");
-                }
-                Header prev = out.remove(out.size() - 1);
-                out.add(new Header(prev.name(), (prev.value() + " " + trimOws(l)).trim()));
-                continue;
-            }
-            int colon = l.indexOf(':');
-            if (colon <= 0) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "header line without a name and ':'");
-            }
-            String name = l.substring(0, colon);
-            if (!isToken(name)) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, "bad header name");
-            }
-            out.add(new Header(name, trimOws(l.substring(colon + 1))));
-        }
-        return new Headers(out);
+    /** Set before the head reaches the listener, which may ask for {@link #framing()}. */
+    private void bodyFramed(BodyFraming body) {
+        framing = body.framing();
+        remaining = body.length();
     }
 
     private void readLength(ByteBuffer data) {
@@ -377,80 +257,6 @@ public final class LegacyMessageParser {
         remaining -= n;
         if (remaining == 0) {
             finish();
-        }
-    }
-
-    private void readChunkSize(ByteBuffer data) {
-        String l = line.take(data, MAX_CHUNK_LINE);
-        if (l == null) {
-            if (line.size() > MAX_CHUNK_LINE) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "chunk-size line too long");
-            }
-            return;
-        }
-        int semi = l.indexOf(';');
-        String hex = (semi >= 0 ? l.substring(0, semi) : l).trim();
-        if (hex.isEmpty() || hex.length() > 15) {
-            throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "bad chunk size");
-        }
-        long size = 0;
-        for (int i = 0; i < hex.length(); i++) {
-            int v = LegacyIds.hexDigit(hex.charAt(i));
-            if (v < 0) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "bad chunk size");
-            }
-            size = size << 4 | v;
-        }
-        if (size == 0) {
-            state = State.TRAILERS;
-            trailerBytes = 0;
-        } else {
-            remaining = size;
-            state = State.CHUNK_DATA;
-        }
-    }
-
-    private void readChunkData(ByteBuffer data) {
-        int n = (int) Math.min(remaining, data.remaining());
-        emit(data, n);
-        remaining -= n;
-        if (remaining == 0) {
-            state = State.CHUNK_DATA_END;
-        }
-    }
-
-    private void readChunkDataEnd(ByteBuffer data) {
-        String l = line.take(data, 2);
-        if (l == null) {
-            if (line.size() > 2) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "chunk data longer than its size");
-            }
-            return;
-        }
-        if (!l.isEmpty()) {
-            throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "chunk data longer than its size");
-        }
-        state = State.CHUNK_SIZE;
-    }
-
-    private void readTrailers(ByteBuffer data) {
-        while (data.hasRemaining()) {
-            String l = line.take(data, maxHeadSize - trailerBytes);
-            if (l == null) {
-                if (trailerBytes + line.size() > maxHeadSize) {
-                    throw fail(LegacyProtocolException.Kind.HEAD_TOO_LARGE, "trailers larger than " + maxHeadSize + " bytes");
-                }
-                return;
-            }
-            trailerBytes += line.lastRawLength();
-            if (l.isEmpty()) {
-                finish();
-                return;
-            }
-            if (l.indexOf(':') <= 0) {
-                throw fail(LegacyProtocolException.Kind.MALFORMED_BODY, "bad trailer line");
-            }
-            // Trailers are dropped: the server removes Trailer(s) from responses anyway.
         }
     }
 
@@ -471,89 +277,6 @@ public final class LegacyMessageParser {
     }
 
     private LegacyProtocolException fail(LegacyProtocolException.Kind k, String message) {
-        return new LegacyProtocolException(k, id, message);
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    static boolean isVersion(String v) {
-        return v.length() == 8 && v.startsWith("HTTP/") && Character.isDigit(v.charAt(5)) && v.charAt(6) == '.'
-                && Character.isDigit(v.charAt(7)) && v.charAt(5) == '1';
-    }
-
-    static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static String trimOws(String s) {
-        int b = 0;
-        int e = s.length();
-        while (b < e && (s.charAt(b) == ' ' || s.charAt(b) == '\t')) {
-            b++;
-        }
-        while (e > b && (s.charAt(e - 1) == ' ' || s.charAt(e - 1) == '\t')) {
-            e--;
-        }
-        return s.substring(b, e);
-    }
-
-    /** Collects one line across fed buffers; lines end with LF, an optional CR before it is dropped. */
-    private static final class LineBuffer {
-        private byte[] buf = new byte[256];
-        private int size;
-        private int lastRaw;
-        private final int hardCap;
-
-        LineBuffer(int hardCap) {
-            this.hardCap = hardCap;
-        }
-
-        int size() {
-            return size;
-        }
-
-        int lastRawLength() {
-            return lastRaw;
-        }
-
-        /**
-         * @param cap most bytes the line (with its CRLF) may have; beyond it, returns null with
-         *            {@link #size()} over the cap so the caller can fail
-         * @return the completed line (ISO-8859-1, without CR LF), or null if more data is needed
-         */
-        String take(ByteBuffer data, int cap) {
-            while (data.hasRemaining()) {
-                byte b = data.get();
-                if (b == '\n') {
-                    int end = size > 0 && buf[size - 1] == '\r' ? size - 1 : size;
-                    String s = new String(buf, 0, end, StandardCharsets.ISO_8859_1);
-                    lastRaw = size + 1;
-                    size = 0;
-                    return s;
-                }
-                if (size >= cap || size >= hardCap) {
-                    size++;
-                    return null;
-                }
-                if (size == buf.length) {
-                    byte[] n = new byte[Math.min(hardCap, buf.length * 2)];
-                    System.arraycopy(buf, 0, n, 0, size);
-                    buf = n;
-                }
-                buf[size++] = b;
-            }
-            return null;
-        }
+        return Http1Syntax.fail(k, id, message);
     }
 }

@@ -87,7 +87,7 @@ final class StreamTable {
         return stream;
     }
 
-    /** Starts the local side of a stream {@link #add}ed: called outside the session monitor. */
+    /** Starts the local side of a stream {@link #accept}ed: called outside the session monitor. */
     void start(Frame.Open o, TunnelStream stream) {
         StreamHandler handler;
         try {

@@ -115,7 +115,7 @@ public final class TunnelSession {
             }
             ws = socket;
             if (!Subprotocol.V2.equals(sub)) {
-                log.error("Server {} did not select subprotocol {} (got '{}'): legacy servers are not supported yet",
+                log.error("Server {} did not select subprotocol {} (got '{}'); closing",
                         server, Subprotocol.V2, sub);
                 socket.abort();
             } else {

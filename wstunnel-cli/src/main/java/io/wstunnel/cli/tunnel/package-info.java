@@ -9,7 +9,9 @@
  *       server stream-id rules) and {@link io.wstunnel.cli.tunnel.SessionTimers}. Its
  *       {@link io.wstunnel.cli.tunnel.TunnelListener} turns JDK WebSocket callbacks into whole messages,
  *       which the {@link io.wstunnel.cli.tunnel.TunnelReceiver} decodes, validates and routes.
- *       A legacy (non-v2) framing would plug in where the session checks the selected subprotocol.</li>
+ *       When the server selects no subprotocol (a Go server), {@link io.wstunnel.cli.tunnel.TunnelSession#listener}
+ *       hands the socket to the legacy session instead, unless {@code -protocol v2} forces v2 (see
+ *       {@code io.wstunnel.cli.legacy}).</li>
  *   <li>{@link io.wstunnel.cli.tunnel.TunnelStream} holds one stream's directions and flow windows.</li>
  *   <li>{@link io.wstunnel.cli.tunnel.FrameWriter} is the only writer: one send in flight, a byte cap.</li>
  *   <li>{@link io.wstunnel.cli.tunnel.KeepAlive} pings and detects a dead peer.</li>

@@ -1,56 +1,42 @@
 package io.wstunnel.srv.http;
 
 import io.undertow.server.HttpServerExchange;
-import io.undertow.util.HeaderMap;
-import io.undertow.util.HttpString;
 import io.wstunnel.protocol.ErrorCode;
-import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
+import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xnio.ChannelListeners;
 import org.xnio.IoUtils;
-import org.xnio.channels.StreamSinkChannel;
-import org.xnio.channels.StreamSourceChannel;
 
 /**
  * Bridges one caller's exchange and its tunnel stream without blocking. Owner: the exchange's IO
- * thread — every event from the tunnel is posted there, so the fields below need no lock.
+ * thread — every event from the tunnel is posted there, so the fields below, and those of its
+ * {@link RequestBodyPump} and {@link ResponseWriter}, need no lock. This class decides how the
+ * request ends (statuses, broken responses, dropped callers) and logs it once; the pump moves the
+ * request body to the agent, the writer moves the response to the caller.
  *
  * <p>Memory per request is bounded by the stream windows: at most one read buffer of request body
- * and at most the server's receive window of response body are held here.
+ * and at most the server's receive window of response body are held.
  */
 public final class CallerRequest extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(CallerRequest.class);
-    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final HttpServerExchange exchange;
     private final boolean hasBody;
     private final RequestLog requestLog;
     private final long startNanos = System.nanoTime();
     private final io.wstunnel.srv.admin.RequestInfo info;
+    private final RequestBodyPump body;
+    private final ResponseWriter response;
 
-    private StreamSourceChannel requestChannel;
-    private ByteBuffer readBuffer;
-    private boolean requestEnded;
-    private long bytesIn;
-    private StreamSinkChannel responseChannel;
-    private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
-    private boolean responseEnded;
-    private long bytesOut;
+    /** The status the request is logged with; 0 means the exchange's. */
     private int status;
     private boolean logged;
-    private final long maxBodyBytes;
-    /** Chunked bodies: the first bytes, read before the request is routed (see {@link #prefetchChunked}). */
-    private ByteBuffer prefetched;
-    private boolean prefetchEof;
 
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog) {
@@ -61,12 +47,13 @@ public final class CallerRequest extends OwnedCallerStream {
     CallerRequest(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
                   int receiveWindow, RequestLog requestLog, long maxBodyBytes) {
         super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
-        this.maxBodyBytes = maxBodyBytes;
         this.exchange = exchange;
         this.hasBody = RequestHeads.hasBody(exchange);
         this.requestLog = requestLog;
         this.info = new io.wstunnel.srv.admin.RequestInfo(requestId(), tunnel, head.method(), head.target(),
                 io.wstunnel.srv.admin.RequestInfo.hostPort(exchange.getSourceAddress()));
+        this.body = new RequestBodyPump(this, exchange, requestLog.events(), info, maxBodyBytes);
+        this.response = new ResponseWriter(this, exchange, requestLog.events(), info);
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
@@ -81,60 +68,8 @@ public final class CallerRequest extends OwnedCallerStream {
         });
         startTimeout();
         if (hasBody && exchange.getRequestContentLength() < 0) {
-            prefetchChunked();
+            body.prefetch(); // submits once the first bytes are read
             return;
-        }
-        submit();
-    }
-
-    /**
-     * A chunked body is only parsed as it is read: read its first bytes before anything is sent to the
-     * agent, so that a request with a malformed or absurd first chunk header gets a 400 (see
-     * {@link StrictChunkedConduit}) and is never forwarded.
-     */
-    private void prefetchChunked() {
-        if (phase() != Phase.QUEUED) {
-            return;
-        }
-        if (requestChannel == null) {
-            requestChannel = exchange.getRequestChannel();
-            readBuffer = ByteBuffer.allocate(64 * 1024);
-            requestChannel.getReadSetter().set(ch -> {
-                if (prefetched == null && !prefetchEof) {
-                    prefetchChunked();
-                } else {
-                    pumpRequest();
-                }
-            });
-        }
-        int n;
-        try {
-            readBuffer.clear();
-            n = requestChannel.read(readBuffer);
-        } catch (MalformedBodyException e) {
-            requestLog.events().requestRejected(info, "malformed_body");
-            failNow(400, e.getMessage());
-            return;
-        } catch (IOException e) {
-            callerGone("request body: " + e.getMessage());
-            return;
-        }
-        if (n == 0) {
-            requestChannel.resumeReads();
-            return;
-        }
-        requestChannel.suspendReads();
-        if (n < 0) {
-            prefetchEof = true;
-            prefetched = ByteBuffer.allocate(0);
-        } else {
-            readBuffer.flip();
-            prefetched = ByteBuffer.allocate(n).put(readBuffer).flip();
-            if (maxBodyBytes > 0 && n > maxBodyBytes) {
-                requestLog.events().requestRejected(info, "body_too_large");
-                failNow(413, "Request body too large (limit " + maxBodyBytes + " bytes)");
-                return;
-            }
         }
         submit();
     }
@@ -150,7 +85,7 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void writable() {
-        pumpRequest();
+        body.pump();
     }
 
     @Override
@@ -160,19 +95,17 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void queueFull() {
-        requestLog.events().requestRejected(info, "queue_full");
-        failNow(504, "too many requests in-flight, tunnel broken?");
+        reject("queue_full", 504, "too many requests in-flight, tunnel broken?");
     }
 
     @Override
     protected void timedOut() {
-        requestLog.events().requestRejected(info, "timeout");
-        failNow(504, "Tunnel timeout");
+        reject("timeout", 504, "Tunnel timeout");
     }
 
     @Override
     protected boolean routeAgain(String reason) {
-        if (bytesIn != 0) {
+        if (body.bytesIn() != 0) {
             return false; // its body has started: it cannot be sent again
         }
         log.debug("req {} not processed by the agent ({}), routing it again", requestId(), reason);
@@ -181,197 +114,31 @@ public final class CallerRequest extends OwnedCallerStream {
 
     @Override
     protected void opened() {
-        if (hasBody && requestEnded) {
-            // Routed again after its (empty) body ended on a stream the agent did not process: this
-            // stream needs its end too.
-            stream().sendData(EMPTY, true);
-            return;
-        }
         if (hasBody) {
-            if (requestChannel != null) {
-                requestChannel.getReadSetter().set(ch -> pumpRequest());
-            }
-            if (requestChannel == null) {
-                requestChannel = exchange.getRequestChannel();
-                readBuffer = ByteBuffer.allocate(Math.min(64 * 1024, stream().maxFramePayload()));
-                requestChannel.getReadSetter().set(ch -> pumpRequest());
-            }
-            pumpRequest();
+            body.opened();
         }
-    }
-
-    /** Moves request body to the agent while it has credit; suspends reads otherwise. */
-    private void pumpRequest() {
-        if (requestEnded || requestChannel == null) {
-            return;
-        }
-        if (stream() == null) {
-            if (phase() == Phase.QUEUED) {
-                // Queued again with reads armed: no read listener may fire until opened() pumps again.
-                requestChannel.suspendReads();
-            }
-            return;
-        }
-        try {
-            if (!sendPrefetched()) {
-                return;
-            }
-            while (true) {
-                int room = agentRoom();
-                if (room == 0) {
-                    requestChannel.suspendReads(); // onWritable() resumes
-                    return;
-                }
-                readBuffer.clear().limit(Math.min(room, readBuffer.capacity()));
-                int n = requestChannel.read(readBuffer);
-                if (n < 0) {
-                    long declared = exchange.getRequestContentLength();
-                    if (declared >= 0 && bytesIn < declared) {
-                        // The caller went away mid-body: never let a truncated body look complete.
-                        callerGone("request body ended after " + bytesIn + " of " + declared + " bytes");
-                        return;
-                    }
-                    requestEnded = true;
-                    requestChannel.suspendReads();
-                    stream().sendData(EMPTY, true);
-                    return;
-                }
-                if (n == 0) {
-                    requestChannel.resumeReads();
-                    return;
-                }
-                readBuffer.flip();
-                bytesIn += n;
-                if (maxBodyBytes > 0 && bytesIn > maxBodyBytes) {
-                    requestLog.events().requestRejected(info, "body_too_large");
-                    failNow(413, "Request body too large (limit " + maxBodyBytes + " bytes)");
-                    return;
-                }
-                requestLog.events().requestBytesIn(info, n);
-                stream().sendData(readBuffer, false);
-            }
-        } catch (MalformedBodyException e) {
-            // A bad chunk later in the body: the agent gets a RESET, never an end of stream; the caller
-            // a 400 if no response has started, else a broken response.
-            requestLog.events().requestRejected(info, "malformed_body");
-            failNow(400, e.getMessage());
-        } catch (IOException e) {
-            callerGone("request body: " + e.getMessage());
-        }
-    }
-
-    /** @return true once the prefetched bytes (if any) are all sent; false if waiting for credit */
-    private boolean sendPrefetched() {
-        if (prefetched == null) {
-            return true;
-        }
-        while (prefetched.hasRemaining()) {
-            int room = agentRoom();
-            if (room == 0) {
-                requestChannel.suspendReads();
-                return false;
-            }
-            ByteBuffer part = take(prefetched, room);
-            bytesIn += part.remaining();
-            requestLog.events().requestBytesIn(info, part.remaining());
-            stream().sendData(part, false);
-        }
-        prefetched = null;
-        if (prefetchEof) {
-            requestEnded = true;
-            stream().sendData(EMPTY, true);
-            return false;
-        }
-        return true;
     }
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
         status = h.status();
-        exchange.setStatusCode(status);
-        if (!h.reason().isEmpty()) {
-            exchange.setReasonPhrase(h.reason());
-        }
-        HeaderMap out = exchange.getResponseHeaders();
-        for (Header field : h.headers().withoutHopByHop().fields()) {
-            out.add(HttpString.tryFromString(field.name()), field.value());
-        }
-        if (endStream) {
-            responseEnded = true;
-            finish();
-            return;
-        }
-        responseChannel = exchange.getResponseChannel();
-        responseChannel.getWriteSetter().set(ch -> pumpResponse());
-        pumpResponse();
+        response.head(h, endStream);
     }
 
     @Override
     protected void data(ByteBuffer data, boolean endStream) {
-        if (data.hasRemaining()) {
-            pending.add(data);
-        }
-        responseEnded |= endStream;
-        pumpResponse();
-    }
-
-    /** Writes what the caller's socket takes now; credits the agent for what was written. */
-    private void pumpResponse() {
-        if (phase() != Phase.REPLIED) {
-            return;
-        }
-        int took = 0;
-        try {
-            while (!pending.isEmpty()) {
-                ByteBuffer b = pending.peek();
-                int n = responseChannel.write(b);
-                bytesOut += n;
-                requestLog.events().requestBytesOut(info, n);
-                took += n;
-                if (b.hasRemaining()) {
-                    break;
-                }
-                pending.poll();
-            }
-        } catch (IOException e) {
-            callerGone("response write: " + e.getMessage());
-            return;
-        }
-        credit(took, responseEnded);
-        if (!pending.isEmpty()) {
-            responseChannel.resumeWrites();
-        } else if (responseEnded) {
-            finish();
-        } else {
-            responseChannel.suspendWrites();
-        }
+        response.data(data, endStream);
     }
 
     /** The whole response is handed to the caller's socket: flush and end. */
-    private void finish() {
+    void finish() {
         // The agent may answer before reading the whole body: then stop the upload, drop the connection after.
-        boolean uploading = hasBody && !requestEnded;
+        boolean uploading = hasBody && !body.ended();
         end(uploading ? "response complete" : null);
         if (uploading) {
             exchange.setPersistent(false);
         }
-        if (responseChannel == null) {
-            exchange.endExchange();
-            return;
-        }
-        try {
-            responseChannel.shutdownWrites();
-            if (responseChannel.flush()) {
-                exchange.endExchange();
-                return;
-            }
-        } catch (IOException e) {
-            drop("response flush: " + e.getMessage()); // already DONE: callerGone() would do nothing
-            return;
-        }
-        responseChannel.getWriteSetter().set(ChannelListeners.flushingChannelListener(
-                ch -> exchange.endExchange(), (ch, e) -> IoUtils.safeClose(exchange.getConnection())));
-        responseChannel.resumeWrites();
+        response.close();
     }
 
     @Override
@@ -387,6 +154,12 @@ public final class CallerRequest extends OwnedCallerStream {
         }
     }
 
+    /** Counts the rejection as {@code event}, then fails the request with {@code code}. */
+    void reject(String event, int code, String reason) {
+        requestLog.events().requestRejected(info, event);
+        failNow(code, reason);
+    }
+
     /** Answers with a plain-text error, or breaks the response if it has already started. */
     private void failNow(int code, String reason) {
         if (phase() == Phase.DONE) {
@@ -397,10 +170,8 @@ public final class CallerRequest extends OwnedCallerStream {
             return;
         }
         end(reason);
-        if (hasBody && !requestEnded) {
-            if (requestChannel != null) {
-                requestChannel.suspendReads();
-            }
+        if (hasBody && !body.ended()) {
+            body.suspend();
             exchange.setPersistent(false);
         }
         status = code;
@@ -411,24 +182,24 @@ public final class CallerRequest extends OwnedCallerStream {
     private void breakResponse(String why) {
         log.info("req {} broken mid-response: {}", requestId(), why);
         end(why);
-        pending.clear();
+        response.discard();
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
     }
 
     /** The caller went away: cancel the stream so the agent aborts the local request. */
-    private void callerGone(String why) {
+    void callerGone(String why) {
         if (phase() == Phase.DONE) {
             return;
         }
         end("caller went away");
-        pending.clear();
+        response.discard();
         status = status == 0 ? 499 : status;
         drop(why);
     }
 
     /** The caller's connection is unusable: close it and log the request. */
-    private void drop(String why) {
+    void drop(String why) {
         log.debug("req {} caller gone: {}", requestId(), why);
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
@@ -437,8 +208,8 @@ public final class CallerRequest extends OwnedCallerStream {
     private void logCompletion() {
         if (!logged) {
             logged = true;
-            requestLog.completed(this, status == 0 ? exchange.getStatusCode() : status, bytesIn, bytesOut,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
+            requestLog.completed(this, status == 0 ? exchange.getStatusCode() : status, body.bytesIn(),
+                    response.bytesOut(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         }
     }
 
@@ -448,5 +219,41 @@ public final class CallerRequest extends OwnedCallerStream {
 
     io.wstunnel.srv.admin.RequestInfo info() {
         return info;
+    }
+
+    // ------------------------------------------------------------------ for the pump and the writer (owner thread)
+    // The lifecycle methods they need are protected in OwnedCallerStream, another package: these pass them on.
+
+    boolean queued() {
+        return phase() == Phase.QUEUED;
+    }
+
+    boolean replying() {
+        return phase() == Phase.REPLIED;
+    }
+
+    /** The attached agent stream, or null when not OPENED or REPLIED. */
+    AgentStream agent() {
+        return stream();
+    }
+
+    /** See {@link #agentRoom()}. */
+    int room() {
+        return agentRoom();
+    }
+
+    /** See {@link #submit()}. */
+    void route() {
+        submit();
+    }
+
+    /** See {@link #credit(int, boolean)}. */
+    void credited(int n, boolean agentEnded) {
+        credit(n, agentEnded);
+    }
+
+    /** See {@link #take(ByteBuffer, int)}. */
+    static ByteBuffer slice(ByteBuffer b, int max) {
+        return take(b, max);
     }
 }

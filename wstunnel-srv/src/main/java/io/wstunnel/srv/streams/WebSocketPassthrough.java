@@ -3,25 +3,22 @@ package io.wstunnel.srv.streams;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.Headers;
-import io.undertow.util.HttpString;
 import io.wstunnel.protocol.ErrorCode;
-import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.srv.http.PlainText;
+import io.wstunnel.srv.http.ResponseHeads;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
 import org.xnio.Options;
 import org.xnio.StreamConnection;
-import org.xnio.XnioExecutor;
 import org.xnio.conduits.ConduitStreamSinkChannel;
 import org.xnio.conduits.ConduitStreamSourceChannel;
 
@@ -35,6 +32,7 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
  * <p>Owner: the exchange's IO thread; every tunnel event is posted there, so fields need no lock.
  * State: the routing {@link Phase} and, once REPLIED, the caller side's {@link Mode}.
  * Memory per stream: one read buffer toward the agent, at most the receive window toward the caller.
+ * Keep-alive PINGs toward the caller are {@link WsKeepAlive}'s; a refusal's body is {@link RefusalBody}'s.
  */
 public final class WebSocketPassthrough extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(WebSocketPassthrough.class);
@@ -56,19 +54,14 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private ConduitStreamSinkChannel sink;
     private ByteBuffer readBuffer;
     private boolean callerEnded;
+    /** Agent bytes not yet written to the caller (UPGRADING or SPLICING). */
     private final ArrayDeque<ByteBuffer> pending = new ArrayDeque<>();
     private boolean agentEnded;
-    private int pendingBytes;
+    /** Non-null only in REFUSAL_BODY. */
+    private RefusalBody refusal;
     private long bytesIn;
     private long bytesOut;
-    /** Caller-bound idle time after which a PING is put between two frames; 0 = never. */
-    private final long pingMillis;
-    private final WsFrameTracker toCaller = new WsFrameTracker();
-    /** A keep-alive PING (server frames are unmasked: 0x89 0x00) not yet fully written. */
-    private ByteBuffer ping;
-    private long lastToCallerNanos;
-    private XnioExecutor.Key pingKey;
-    private long pingsSent;
+    private final WsKeepAlive keepAlive;
 
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow) {
@@ -79,8 +72,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
                                 long timeoutMillis, int receiveWindow, long pingMillis) {
         super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
-        this.pingMillis = Math.max(0, pingMillis);
         this.exchange = exchange;
+        this.keepAlive = new WsKeepAlive(owner(), pingMillis, () -> in(Mode.SPLICING) && !agentEnded,
+                pending::isEmpty, this::pumpToCaller);
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
@@ -140,18 +134,12 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
-        exchange.setStatusCode(h.status());
-        if (!h.reason().isEmpty()) {
-            exchange.setReasonPhrase(h.reason());
-        }
-        HeaderMap out = exchange.getResponseHeaders();
-        for (Header field : h.headers().withoutHopByHop().fields()) {
-            out.add(HttpString.tryFromString(field.name()), field.value());
-        }
+        HeaderMap out = ResponseHeads.apply(exchange, h);
         if (h.status() != 101) {
             // The target refused the upgrade: an ordinary response; its (small) body follows.
             log.debug("ws {} refused by the target: {}", requestId(), h.status());
             mode = Mode.REFUSAL_BODY;
+            refusal = new RefusalBody();
             agentEnded = endStream;
             stream().sendData(EMPTY, true); // no caller bytes will follow
             if (endStream) {
@@ -171,17 +159,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     private void sendRefusal() {
         end(null); // both sides have ended
-        int n = 0;
-        for (ByteBuffer b : pending) {
-            n += b.remaining();
-        }
-        ByteBuffer body = ByteBuffer.allocate(n);
-        pending.forEach(body::put);
-        pending.clear();
-        body.flip();
-        exchange.getResponseHeaders().remove(Headers.TRANSFER_ENCODING);
-        exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, n);
-        exchange.getResponseSender().send(body);
+        refusal.send(exchange);
     }
 
     /** The 101 is on the wire: the caller's connection is ours now (its IO thread is the owner). */
@@ -208,10 +186,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         sink.setWriteListener(ch -> pumpToCaller());
         conn.setCloseListener(ch -> callerGone("connection closed"));
         log.debug("ws {} upgraded, splicing", requestId());
-        if (pingMillis > 0) {
-            lastToCallerNanos = System.nanoTime();
-            schedulePing(pingMillis);
-        }
+        keepAlive.start();
         pumpToCaller();
         pumpToAgent();
     }
@@ -256,15 +231,11 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     @Override
     protected void data(ByteBuffer data, boolean endStream) {
         if (mode == Mode.REFUSAL_BODY) {
-            pendingBytes += data.remaining();
-            if (pendingBytes > MAX_REFUSAL_BODY) {
+            if (!refusal.add(data)) {
                 end("refusal body too large");
-                pending.clear();
+                dropPending();
                 IoUtils.safeClose(exchange.getConnection());
                 return;
-            }
-            if (data.hasRemaining()) {
-                pending.add(data);
             }
             if (endStream) {
                 sendRefusal();
@@ -273,8 +244,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         // UPGRADING or SPLICING: held until the caller's socket takes it
         if (data.hasRemaining()) {
-            toCaller.feed(data);
-            lastToCallerNanos = System.nanoTime();
+            keepAlive.agentBytes(data);
             pending.add(data);
         }
         agentEnded |= endStream;
@@ -287,14 +257,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             return;
         }
         try {
-            if (ping != null) {
-                // server bytes, not the agent's: written first (it sits at a frame boundary), never credited
-                sink.write(ping);
-                if (ping.hasRemaining()) {
-                    sink.resumeWrites();
-                    return;
-                }
-                ping = null;
+            if (!keepAlive.writePing(sink)) {
+                sink.resumeWrites();
+                return;
             }
             int took = 0;
             while (!pending.isEmpty()) {
@@ -327,40 +292,6 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
     }
 
-    private void schedulePing(long delayMillis) {
-        pingKey = owner().executeAfter(this::pingTick, Math.max(1, delayMillis), TimeUnit.MILLISECONDS);
-    }
-
-    /** Injects a PING toward the caller when that direction has been idle, at a frame boundary only. */
-    private void pingTick() {
-        pingKey = null;
-        if (!in(Mode.SPLICING) || agentEnded || toCaller.closeSeen() || toCaller.broken()) {
-            return;
-        }
-        long idle = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastToCallerNanos);
-        if (idle < pingMillis) {
-            schedulePing(pingMillis - idle);
-            return;
-        }
-        if (ping == null && pending.isEmpty() && toCaller.atBoundary()) {
-            ping = ByteBuffer.wrap(new byte[]{(byte) 0x89, 0x00});
-            pingsSent++;
-            lastToCallerNanos = System.nanoTime();
-            pumpToCaller();
-            schedulePing(pingMillis);
-        } else {
-            schedulePing(Math.max(1, pingMillis / 4)); // mid-frame or still writing: look again soon
-        }
-    }
-
-    private void stopPing() {
-        if (pingKey != null) {
-            pingKey.remove();
-            pingKey = null;
-        }
-        ping = null;
-    }
-
     private void closeIfDone() {
         if (callerEnded && agentEnded && pending.isEmpty() && in(Mode.SPLICING)) {
             finish();
@@ -369,8 +300,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     private void finish() {
         end(null); // both sides have ended
-        stopPing();
-        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId(), bytesIn, bytesOut, pingsSent);
+        keepAlive.stop();
+        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId(), bytesIn, bytesOut,
+                keepAlive.pingsSent());
         IoUtils.safeClose(connection);
     }
 
@@ -385,9 +317,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             return;
         }
         log.debug("ws {} reset by the agent after the upgrade: {} {}", requestId(), code, reason);
-        stopPing();
+        keepAlive.stop();
         end(null);
-        pending.clear();
+        dropPending();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
     }
 
@@ -397,7 +329,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         boolean answered = mode == null; // the caller still waits for its HTTP answer
         end(reason);
-        stopPing();
+        keepAlive.stop();
         if (answered) {
             exchange.setPersistent(false);
             PlainText.send(exchange, code, reason);
@@ -413,9 +345,17 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         }
         log.debug("ws {} caller gone: {}", requestId(), why);
         end("caller went away");
-        stopPing();
-        pending.clear();
+        keepAlive.stop();
+        dropPending();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+    }
+
+    /** Lets go of agent bytes the caller will not get. */
+    private void dropPending() {
+        pending.clear();
+        if (refusal != null) {
+            refusal.discard();
+        }
     }
 
     /** REPLIED with the caller's side in {@code m} (not DONE). */
