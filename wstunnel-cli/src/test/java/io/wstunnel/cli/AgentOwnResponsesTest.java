@@ -3,8 +3,11 @@ package io.wstunnel.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wstunnel.cli.net.AddressPolicy;
+import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.Settings;
+import io.wstunnel.protocol.StreamKind;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.util.List;
@@ -48,6 +51,28 @@ class AgentOwnResponsesTest {
                 .denyRules(AddressPolicy.parse(List.of("127.0.0.2/32"))))) {
             h.conn.send(Harness.get(1, "/x", Headers.of("X-Host", "http://127.0.0.2:9")));
             assertAgentMade(h.collect(1), 403, "X-Host target 127.0.0.2 resolves to a denied address");
+        }
+    }
+
+    private static Frame.Open upgrade(int id, Headers extra) {
+        Headers h = Headers.of("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version", "13");
+        for (io.wstunnel.protocol.Header x : extra.fields()) {
+            h = h.with(x.name(), x.value());
+        }
+        return new Frame.Open(id, StreamKind.WEBSOCKET, new RequestHead("GET", "/ws", "srv.example", "http", h), false);
+    }
+
+    @Test
+    void webSocketUpgradeRefusalsAndFailuresAreNosniff() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        try (Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(closedPort, "")))) {
+            h.conn.send(upgrade(1, Headers.of("X-Host", "http://other.example")));
+            assertAgentMade(h.collect(1), 403, "X-Host header disallowed by wstunnel cli (no -regexp option)");
+            h.conn.send(upgrade(3, Headers.EMPTY));
+            assertAgentMade(h.collect(3), 502, "wstunnel cli: WebSocket target ws://127.0.0.1:" + closedPort + "/ws failed: ");
         }
     }
 
