@@ -74,7 +74,8 @@ public final class DialFailure {
         if (reasons(t) != null) {
             return false;
         }
-        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        int depth = 0;
+        for (Throwable c = t; c != null && depth++ < MAX_DEPTH; c = c.getCause() == c ? null : c.getCause()) {
             if (c instanceof ConnectException) {
                 return true;
             }
