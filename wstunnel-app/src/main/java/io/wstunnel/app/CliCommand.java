@@ -28,6 +28,8 @@ public final class CliCommand implements Callable<Integer> {
     static final int MIN_TOKEN_LENGTH = 16;
     static final int MIN_TIMEOUT = 3;
     static final int MAX_TIMEOUT = 600;
+    /** A week: far above any sensible -httptimeout, and its milliseconds fit a socket timeout (an int). */
+    static final long MAX_RESPONSE_TIMEOUT = 7 * 24 * 3600;
     /** Password for the token when -token has none (keeps it off the command line). */
     static final String PASSWORD_ENV = "WSTUNNEL_PASSWORD";
 
@@ -51,6 +53,13 @@ public final class CliCommand implements Callable<Integer> {
             description = "Ping every timeout/3 s, reconnect after timeout s without answer; clamped to 3..600 "
                     + "(default: ${DEFAULT-VALUE}).")
     long timeout;
+
+    @Option(names = {"-response-timeout", "--response-timeout"}, paramLabel = "SECONDS", defaultValue = "1200",
+            description = "How long a local target may take to start its response (HTTP response head, or the answer "
+                    + "to a WebSocket upgrade) before the caller gets a 502; 1.." + MAX_RESPONSE_TIMEOUT + " (default: "
+                    + "${DEFAULT-VALUE}, the server's default -httptimeout, so the server's deadline normally ends a "
+                    + "slow request).")
+    long responseTimeout;
 
     @Option(names = {"-insecure", "--insecure"}, arity = "0..1", fallbackValue = "true", defaultValue = "false",
             description = "Accept any TLS certificate (tunnel and local targets).")
@@ -187,13 +196,18 @@ public final class CliCommand implements Callable<Integer> {
             throw new UsageException(e.getMessage());
         }
         if (statusFile != null) {
-            Path parent = statusFile.toAbsolutePath().getParent();
-            if (parent != null && !Files.isDirectory(parent)) {
-                throw new UsageException("-statusfile " + statusFile + ": directory " + parent + " does not exist");
+            try {
+                io.wstunnel.cli.tunnel.StatusFile.checkWritable(statusFile);
+            } catch (java.io.IOException e) {
+                throw new UsageException("-statusfile " + statusFile + ": cannot be written: " + Main.oneLine(e.getMessage()));
             }
         }
         if (maxStreamWindow < 1) {
             throw new UsageException("-max-stream-window must be at least 1, got " + maxStreamWindow);
+        }
+        if (responseTimeout < 1 || responseTimeout > MAX_RESPONSE_TIMEOUT) {
+            throw new UsageException("-response-timeout must be 1.." + MAX_RESPONSE_TIMEOUT + " seconds, got "
+                    + responseTimeout);
         }
         if (shutdownGrace < 0) {
             throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
@@ -212,7 +226,7 @@ public final class CliCommand implements Callable<Integer> {
         }
         URI proxyUri;
         if (proxy != null && !proxy.isBlank()) {
-            proxyUri = EnvProxy.parseProxy(proxy, "-proxy");
+            proxyUri = EnvProxy.parseProxyOption(proxy);
         } else {
             proxyUri = EnvProxy.resolve(env, tunnelUri).orElse(null);
         }
@@ -223,6 +237,7 @@ public final class CliCommand implements Callable<Integer> {
                 .server(serverUri)
                 .hostPattern(pattern)
                 .timeout(Duration.ofSeconds(SrvCommand.clamp(timeout, MIN_TIMEOUT, MAX_TIMEOUT)))
+                .localResponseTimeout(Duration.ofSeconds(responseTimeout))
                 .insecure(insecure)
                 .certFile(certFile)
                 .proxy(proxyUri)

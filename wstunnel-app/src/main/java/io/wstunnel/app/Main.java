@@ -72,6 +72,10 @@ public final class Main {
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler(Main::onParameterException);
         cl.setExecutionExceptionHandler(Main::onExecutionException);
+        cl.setExecutionStrategy(parsed -> {
+            applyConfigLists(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
 
         String sub = null;
         int subIndex = -1;
@@ -92,6 +96,18 @@ public final class Main {
             }
         }
         return cl;
+    }
+
+    /**
+     * Completes a parse of the command line {@link #prepare} built: the lists of the subcommand's
+     * -config file (which picocli's default values cannot carry, see {@link YamlConfig#applyLists}).
+     * The execution strategy {@link #prepare} installs calls it; so must whoever parses without executing.
+     */
+    public static void applyConfigLists(CommandLine.ParseResult parsed) {
+        CommandLine.ParseResult sub = parsed.subcommand();
+        if (sub != null && sub.commandSpec().defaultValueProvider() instanceof YamlConfig yaml) {
+            yaml.applyLists(sub);
+        }
     }
 
     /** The value of -config/--config in {@code args}, or null. */
@@ -187,6 +203,25 @@ public final class Main {
             t = t.getCause() == t ? null : t.getCause();
         }
         return oneLine(sb.toString());
+    }
+
+    /**
+     * Why a file operation on {@code file} failed, in a few words: the JDK's file exceptions often
+     * carry only the path ("/run/x.pid") as their message.
+     */
+    static String describeFileError(java.nio.file.Path file, java.io.IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            java.nio.file.Path parent = file.toAbsolutePath().getParent();
+            return parent != null && !java.nio.file.Files.isDirectory(parent)
+                    ? "directory " + parent + " does not exist" : "no such file or directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null && !f.getReason().isBlank()) {
+            return oneLine(f.getReason());
+        }
+        return describe(e);
     }
 
     static String oneLine(String s) {

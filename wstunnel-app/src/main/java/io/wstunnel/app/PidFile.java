@@ -21,7 +21,7 @@ public final class PidFile implements AutoCloseable {
         try {
             Files.writeString(path, ProcessHandle.current().pid() + "\n", StandardCharsets.US_ASCII);
         } catch (IOException e) {
-            throw new UsageException("-pidfile " + path + ": cannot write: " + Main.describe(e));
+            throw new UsageException("-pidfile " + path + ": cannot write: " + Main.describeFileError(path, e));
         }
         path.toFile().deleteOnExit();
         return new PidFile(path);

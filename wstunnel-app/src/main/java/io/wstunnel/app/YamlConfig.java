@@ -8,34 +8,43 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
 
 /**
  * A {@code -config FILE} YAML mapping used as picocli's default value provider: options given on the
  * command line win, the file fills in the rest, the built-in defaults come last.
  *
  * <p>Keys are the option names without the leading dash ({@code port}, {@code max-requests-per-tunnel}).
- * Scalars are used as written; a list becomes a comma-separated value ({@code passwords: [a:b, c:d]});
- * a mapping becomes {@code key:value} pairs ({@code passwords: {tok: pw}}). Unknown keys are an error.
+ * Scalars are used as written, as one value given on the command line. For an option that takes
+ * several values (-tcp, -deny, -passwords, -trusted-proxies), a list gives each element as one
+ * value, as if the option were repeated ({@code tcp: [ssh=127.0.0.1:22, pg=127.0.0.1:5432]}), and a
+ * mapping gives one {@code key:value} value per entry ({@code passwords: {tok: pw}}); picocli cannot
+ * take several values through a default value, so {@link #applyLists} sets those after parsing,
+ * unless the command line gave the option. For any other option a list or mapping is joined with
+ * commas. Unknown keys are an error.
  */
 public final class YamlConfig implements IDefaultValueProvider {
     private static final List<String> NOT_ALLOWED = List.of("config", "h", "help");
 
     private final Path file;
     private final Map<String, String> values;
+    /** Multi-value options given as a YAML list or mapping: their values, one per element or entry. */
+    private final Map<OptionSpec, List<String>> lists;
 
-    private YamlConfig(Path file, Map<String, String> values) {
+    private YamlConfig(Path file, Map<String, String> values, Map<OptionSpec, List<String>> lists) {
         this.file = file;
         this.values = values;
+        this.lists = lists;
     }
 
     public static YamlConfig load(String file, CommandSpec spec, String command) {
@@ -46,7 +55,7 @@ public final class YamlConfig implements IDefaultValueProvider {
         } catch (NoSuchFileException e) {
             throw new UsageException(command, "-config " + file + ": no such file");
         } catch (IOException e) {
-            throw new UsageException(command, "-config " + file + ": cannot read: " + Main.describe(e));
+            throw new UsageException(command, "-config " + file + ": cannot read: " + Main.describeFileError(path, e));
         }
         return parse(path, text, spec, command);
     }
@@ -78,6 +87,7 @@ public final class YamlConfig implements IDefaultValueProvider {
             }
         }
         Map<String, String> values = new LinkedHashMap<>();
+        Map<OptionSpec, List<String>> lists = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : ((Map<?, ?>) root).entrySet()) {
             String key = String.valueOf(e.getKey());
             OptionSpec option = known.get(key);
@@ -85,29 +95,72 @@ public final class YamlConfig implements IDefaultValueProvider {
                 throw new UsageException(command, "-config " + path + ": unknown key '" + key + "' (known: "
                         + String.join(", ", new TreeSet<>(known.keySet())) + ")");
             }
-            String value = stringify(e.getValue(), key, path, command);
-            if (value != null) {
-                values.put(option.longestName(), value);
+            Object v = e.getValue();
+            if (v == null) {
+                continue;
+            }
+            List<String> elements = elements(v, key, path, command);
+            if (elements == null) {
+                values.put(option.longestName(), scalar(v, key, path, command));
+            } else if (option.isMultiValue()) {
+                requireStringList(option);
+                lists.put(option, elements);
+            } else {
+                values.put(option.longestName(), String.join(",", elements));
             }
         }
-        return new YamlConfig(path, values);
+        return new YamlConfig(path, values, lists);
     }
 
-    private static String stringify(Object v, String key, Path path, String command) {
-        if (v == null) {
-            return null;
-        }
+    /** A list's elements or a mapping's "key:value" entries, as strings; null for a scalar. */
+    private static List<String> elements(Object v, String key, Path path, String command) {
+        List<String> out = new ArrayList<>();
         if (v instanceof Map) {
-            List<String> parts = new ArrayList<>();
             for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
-                parts.add(e.getKey() + ":" + scalar(e.getValue(), key, path, command));
+                out.add(e.getKey() + ":" + scalar(e.getValue(), key, path, command));
             }
-            return String.join(",", parts);
+            return out;
         }
         if (v instanceof Collection) {
-            return ((Collection<?>) v).stream().map(x -> scalar(x, key, path, command)).collect(Collectors.joining(","));
+            for (Object x : (Collection<?>) v) {
+                out.add(scalar(x, key, path, command));
+            }
+            return out;
         }
-        return scalar(v, key, path, command);
+        return null;
+    }
+
+    /** {@link #applyLists} sets values without picocli's converters: only List&lt;String&gt; options qualify. */
+    private static void requireStringList(OptionSpec option) {
+        Class<?>[] aux = option.auxiliaryTypes();
+        if (!Collection.class.isAssignableFrom(option.type()) || aux.length != 1 || aux[0] != String.class) {
+            throw new IllegalStateException(option.longestName() + ": YAML lists need a List<String> option");
+        }
+    }
+
+    /**
+     * Sets the multi-value options this file gives as lists on the parsed subcommand {@code parsed},
+     * except those its command line gave (the command line wins, as for every option). Each element
+     * counts as one command-line value: an option that splits its values at commas splits each
+     * element too.
+     */
+    public void applyLists(ParseResult parsed) {
+        for (Map.Entry<OptionSpec, List<String>> e : lists.entrySet()) {
+            OptionSpec option = e.getKey();
+            if (parsed.hasMatchedOption(option)) {
+                continue;
+            }
+            String split = option.splitRegex();
+            List<String> out = new ArrayList<>();
+            for (String element : e.getValue()) {
+                if (split == null || split.isEmpty()) {
+                    out.add(element);
+                } else {
+                    out.addAll(Arrays.asList(element.split(split)));
+                }
+            }
+            option.setValue(out);
+        }
     }
 
     private static String scalar(Object v, String key, Path path, String command) {
@@ -129,7 +182,7 @@ public final class YamlConfig implements IDefaultValueProvider {
         return file;
     }
 
-    /** The values read, keyed by the option's longest name (e.g. "--port"). */
+    /** The scalar values read, keyed by the option's longest name (e.g. "--port"); see {@link #applyLists} for lists. */
     public Map<String, String> values() {
         return values;
     }

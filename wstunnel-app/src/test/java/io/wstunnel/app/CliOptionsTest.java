@@ -11,10 +11,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** Bounded: a value wrongly accepted by badValuesExitNonZeroWithOneLine would start an agent that runs on. */
+@Timeout(60)
 class CliOptionsTest {
     static final String TOKEN = "0123456789abcdef";
 
@@ -44,6 +47,18 @@ class CliOptionsTest {
         assertThat(c.proxy()).isNull();
         assertThat(c.statusFile()).isNull();
         assertThat(c.clientVersion()).isEqualTo("wstunnel-java/" + Version.get()).doesNotEndWith("unknown");
+        assertThat(c.localResponseTimeout()).as("the server's default -httptimeout")
+                .isEqualTo(Duration.ofSeconds(1200)).isEqualTo(AgentConfig.DEFAULT_RESPONSE_TIMEOUT);
+    }
+
+    @Test
+    void responseTimeoutFromTheCommandLineAndYaml() throws IOException {
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-response-timeout", "90").localResponseTimeout())
+                .isEqualTo(Duration.ofSeconds(90));
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "--response-timeout=1").localResponseTimeout())
+                .isEqualTo(Duration.ofSeconds(1));
+        Path yaml = Files.writeString(dir.resolve("cli.yaml"), "tunnel: ws://h\ntoken: " + TOKEN + "\nresponse-timeout: 45\n");
+        assertThat(config("cli", "-config", yaml.toString()).localResponseTimeout()).isEqualTo(Duration.ofSeconds(45));
     }
 
     @Test
@@ -160,6 +175,19 @@ class CliOptionsTest {
         "-tunnel ws://h -token 0123456789abcdef -proxy socks5://p:1080|-proxy must be an http:// proxy URL",
         "-tunnel ws://h -token 0123456789abcdef -certfile /nonexistent/ca.pem|-certfile",
         "-tunnel ws://h -token 0123456789abcdef: |empty password",
+        "-tunnel ws://h -token 0123456789abcdef -response-timeout 0|-response-timeout must be 1..604800 seconds, got 0",
+        "-tunnel ws://h -token 0123456789abcdef -response-timeout 604801|-response-timeout must be 1..604800 seconds",
+        "-tunnel ws://h -token 0123456789abcdef -response-timeout soon|-response-timeout",
+        "-tunnel ws://h -token 0123456789abcdef -proxy notaurl|-proxy must be an http:// proxy URL, http://[user:pass@]host[:port], got 'notaurl'",
+        "-tunnel ws://h -token 0123456789abcdef -proxy proxy:3128|-proxy must be an http:// proxy URL",
+        "-tunnel ws://h -token 0123456789abcdef -proxy http://|-proxy",
+        "-tunnel ws://h -token 0123456789abcdef -proxy http://:3128|has no host name",
+        "-tunnel ws://h -token 0123456789abcdef -proxy http://p:0|port must be 1..65535",
+        "-tunnel ws://h -token 0123456789abcdef -proxy http://p:3128/some/path|-proxy takes no path",
+        "-tunnel ws://h -token 0123456789abcdef -proxy http://u:secret@p:3128/x|***@p:3128",
+        "-tunnel ws://h -token 0123456789abcdef -statusfile /proc/st|-statusfile /proc/st: cannot be written: cannot create /proc/st.tmp",
+        "-tunnel ws://h -token 0123456789abcdef -statusfile /nonexistent/st|directory /nonexistent does not exist",
+        "-tunnel ws://h -token 0123456789abcdef -statusfile /tmp|-statusfile /tmp: cannot be written: is a directory",
     })
     void badValuesExitNonZeroWithOneLine(String spec) {
         String[] parts = spec.split("\\|");
@@ -168,6 +196,27 @@ class CliOptionsTest {
         assertThat(r.exitCode()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).hasLineCount(1).startsWith("wstunnel cli: ").contains(parts[1])
-                .doesNotContain("Exception").doesNotContain("\tat ");
+                .doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("secret");
+    }
+
+    @Test
+    void proxyOptionTakesUserPasswordAndOptionalPort() {
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-proxy", "http://u:p%40ss@proxy.corp").proxy())
+                .isEqualTo(URI.create("http://u:p%40ss@proxy.corp"));
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-proxy", "HTTP://proxy.corp:3128/").proxy())
+                .isEqualTo(URI.create("HTTP://proxy.corp:3128/"));
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-proxy", "http://[fd00::1]:3128").proxy())
+                .isEqualTo(URI.create("http://[fd00::1]:3128"));
+    }
+
+    @Test
+    void statusFileCheckLeavesNothingBehind() throws IOException {
+        Path status = dir.resolve("st");
+        assertThat(config("cli", "-tunnel", "ws://h", "-token", TOKEN, "-statusfile", status.toString()).statusFile())
+                .isEqualTo(status);
+        try (var files = Files.list(dir)) {
+            assertThat(files).as("the check writes neither the file (it would say the tunnel is up) nor a temp file")
+                    .isEmpty();
+        }
     }
 }

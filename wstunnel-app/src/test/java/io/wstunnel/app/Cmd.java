@@ -17,6 +17,7 @@ final class Cmd {
     static <T> T parse(String... args) {
         CommandLine cl = Main.prepare(args);
         CommandLine.ParseResult pr = cl.parseArgs(args);
+        Main.applyConfigLists(pr);
         return (T) pr.subcommand().commandSpec().userObject();
     }
 

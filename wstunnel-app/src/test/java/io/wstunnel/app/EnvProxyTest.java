@@ -56,6 +56,21 @@ class EnvProxyTest {
     void loopbackIsNeverProxied() {
         assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://127.0.0.1:8080"))).isEmpty();
         assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://localhost:8080"))).isEmpty();
+        assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://127.9.8.7:8080"))).isEmpty();
+        assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://[::1]:8080"))).isEmpty();
+        assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://[0:0:0:0:0:0:0:1]:8080")))
+                .isEmpty();
+        assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://128.0.0.1:8080"))).isPresent();
+        assertThat(EnvProxy.resolve(Map.of("HTTPS_PROXY", "http://p:1"), URI.create("ws://127.example.com"))).isPresent();
+    }
+
+    @Test
+    void noProxyCidrsForAddressLiteralTunnels() {
+        Map<String, String> env = Map.of("HTTPS_PROXY", "http://p:1", "NO_PROXY", "example.org, 10.0.0.0/8, fd00::/8");
+        assertThat(EnvProxy.resolve(env, URI.create("wss://10.20.30.40/wstunnel"))).isEmpty();
+        assertThat(EnvProxy.resolve(env, URI.create("wss://[fd12::7]:8443"))).isEmpty();
+        assertThat(EnvProxy.resolve(env, URI.create("wss://11.0.0.1"))).isPresent();
+        assertThat(EnvProxy.resolve(env, URI.create("wss://[fe80::1]"))).isPresent();
     }
 
     @Test

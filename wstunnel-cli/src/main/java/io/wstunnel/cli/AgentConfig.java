@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * @param statusFile           rewritten with "Unix: ..."/"Time: ..." on every pong, or null
  * @param clientVersion        sent as X-Client-Version
  * @param localConnectTimeout  connect timeout toward local targets
- * @param localResponseTimeout time allowed for a local target to start its response
+ * @param localResponseTimeout -response-timeout: time a local target has to start its response (HTTP response
+ *                             head, or the answer to a WebSocket upgrade) before the caller gets a 502
  * @param dialTimeout          connect + WebSocket handshake timeout toward the server
  * @param maxBackoff           cap of the exponential reconnect backoff
  * @param settings             what the agent is willing to receive on the tunnel
@@ -66,6 +67,8 @@ public record AgentConfig(
         int maxStreamWindow) {
 
     public static final int DEFAULT_MAX_STREAM_WINDOW = 8 * 1024 * 1024;
+    /** The server's default -httptimeout: the server's deadline, not the agent's, normally ends a slow request. */
+    public static final Duration DEFAULT_RESPONSE_TIMEOUT = Duration.ofSeconds(1200);
 
     /** With the default window growth. */
     public AgentConfig(URI tunnel, String token, String password, URI server, Pattern hostPattern, Duration timeout,
@@ -190,7 +193,7 @@ public record AgentConfig(
         private Path statusFile;
         private String clientVersion = "wstunnel-java";
         private Duration localConnectTimeout = Duration.ofSeconds(10);
-        private Duration localResponseTimeout = Duration.ofSeconds(300);
+        private Duration localResponseTimeout = DEFAULT_RESPONSE_TIMEOUT;
         private Duration dialTimeout = Duration.ofSeconds(15);
         private Duration maxBackoff = Duration.ofSeconds(30);
         private Settings settings = Settings.DEFAULT;

@@ -1,14 +1,18 @@
 package io.wstunnel.cli;
 
+import io.wstunnel.cli.net.AddressPolicy;
+import java.net.InetAddress;
 import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 
 /**
  * Proxy from the environment, as the Go agent reads it: the first non-empty of HTTPS_PROXY,
- * https_proxy, HTTP_PROXY, http_proxy, unless NO_PROXY/no_proxy (comma list; "*" = everything;
- * an entry matches the host itself or any subdomain; "host:port" entries also match the port)
- * exempts the tunnel host. Pure: the caller passes {@code System.getenv()}.
+ * https_proxy, HTTP_PROXY, http_proxy, unless NO_PROXY/no_proxy exempts the tunnel host. NO_PROXY
+ * is a comma list: "*" = everything; a name matches the host itself or any subdomain; an IP address
+ * matches that address; a CIDR ({@code 10.0.0.0/8}, {@code ::1/128}) matches IP-literal hosts in
+ * it; "host:port" and "[v6]:port" entries also match the port. Pure: the caller passes
+ * {@code System.getenv()}.
  */
 public final class ProxyEnvironment {
     private static final String[] PROXY_VARS = {"HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"};
@@ -40,6 +44,7 @@ public final class ProxyEnvironment {
             return false;
         }
         String host = stripBrackets(tunnel.getHost().toLowerCase(Locale.ROOT));
+        InetAddress ip = AddressPolicy.literal(host).orElse(null);
         int port = tunnel.getPort() > 0 ? tunnel.getPort() : defaultPort(tunnel.getScheme());
         for (String raw : noProxy.split(",")) {
             String entry = raw.trim().toLowerCase(Locale.ROOT);
@@ -49,23 +54,52 @@ public final class ProxyEnvironment {
             if (entry.equals("*")) {
                 return true;
             }
+            if (entry.indexOf('/') >= 0) {
+                // a CIDR (10.0.0.0/8, ::1/128): matches IP-literal tunnel hosts only, any port (as Go)
+                if (ip != null && AddressPolicy.inRange(entry, ip)) {
+                    return true;
+                }
+                continue;
+            }
             int entryPort = -1;
-            int colon = entry.lastIndexOf(':');
-            if (colon > 0 && entry.indexOf(':') == colon && entry.substring(colon + 1).chars().allMatch(Character::isDigit)) {
-                entryPort = Integer.parseInt(entry.substring(colon + 1));
-                entry = entry.substring(0, colon);
+            if (entry.startsWith("[")) {
+                int close = entry.indexOf(']');
+                String rest = close < 0 ? "" : entry.substring(close + 1);
+                if (rest.startsWith(":") && isPort(rest.substring(1))) {
+                    entryPort = Integer.parseInt(rest.substring(1));
+                    entry = entry.substring(0, close + 1);
+                }
+            } else {
+                int colon = entry.lastIndexOf(':');
+                if (colon > 0 && entry.indexOf(':') == colon && isPort(entry.substring(colon + 1))) {
+                    entryPort = Integer.parseInt(entry.substring(colon + 1));
+                    entry = entry.substring(0, colon);
+                }
             }
             entry = stripBrackets(entry);
+            boolean portMatches = entryPort < 0 || entryPort == port;
+            InetAddress entryIp = AddressPolicy.literal(entry).orElse(null);
+            if (entryIp != null) {
+                // an address matches the same address, however written (::1, 0:0::1)
+                if (ip != null && ip.equals(entryIp) && portMatches) {
+                    return true;
+                }
+                continue;
+            }
             if (entry.startsWith("*.")) {
                 entry = entry.substring(1);
             }
             String bare = entry.startsWith(".") ? entry.substring(1) : entry;
             boolean hostMatches = host.equals(bare) || host.endsWith("." + bare);
-            if (hostMatches && (entryPort < 0 || entryPort == port)) {
+            if (hostMatches && portMatches) {
                 return true;
             }
         }
         return false;
+    }
+
+    private static boolean isPort(String s) {
+        return !s.isEmpty() && s.length() <= 5 && s.chars().allMatch(c -> c >= '0' && c <= '9');
     }
 
     private static int defaultPort(String scheme) {

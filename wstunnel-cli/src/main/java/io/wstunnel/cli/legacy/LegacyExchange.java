@@ -207,7 +207,7 @@ final class LegacyExchange implements ExchangeStream {
 
     private void queueTextLocked(int status, String reason, String text) {
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
-        Headers h = Headers.of("Content-Type", "text/plain; charset=utf-8", "Content-Length", Integer.toString(body.length));
+        Headers h = io.wstunnel.cli.tunnel.AgentResponse.textHeaders(body.length);
         replied = true;
         framing = Framing.LENGTH;
         queueLocked(LegacyWriter.responseHead(id, new ResponseHead(status, reason, h)));

@@ -233,7 +233,7 @@ final class HttpExchange implements StreamHandler {
 
     private void replyText(int status, String message) {
         byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
-        Headers h = Headers.of("Content-Type", "text/plain; charset=utf-8", "Content-Length", Integer.toString(bytes.length));
+        Headers h = io.wstunnel.cli.tunnel.AgentResponse.textHeaders(bytes.length);
         relay.sendLocal(new ResponseHead(status, status == 403 ? "Forbidden" : "Bad Gateway", h), bytes);
     }
 

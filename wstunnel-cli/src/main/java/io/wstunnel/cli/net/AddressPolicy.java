@@ -196,6 +196,36 @@ public final class AddressPolicy {
                 + (trusted.isEmpty() ? "" : " (defaults not applied to " + String.join(",", trusted) + ")");
     }
 
+    /**
+     * The address {@code host} denotes if it is an IP literal (IPv4 dotted quad, IPv6 with or without
+     * brackets); empty for a host name. Never looks a name up.
+     */
+    public static Optional<InetAddress> literal(String host) {
+        String h = stripBrackets(host);
+        if (!Cidr.looksLikeLiteral(h)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(InetAddress.getByName(h)); // a literal: no lookup
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Whether {@code range} (a CIDR such as {@code 10.0.0.0/8} or {@code ::1/128}, or a single address)
+     * contains {@code address}; false when {@code range} is not such a literal range.
+     */
+    public static boolean inRange(String range, InetAddress address) {
+        Cidr c;
+        try {
+            c = Cidr.parse(range);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return c.contains(address);
+    }
+
     static String normalize(String host) {
         String h = stripBrackets(host).toLowerCase(Locale.ROOT);
         return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
@@ -230,7 +260,7 @@ public final class AddressPolicy {
             String s = spec.trim();
             int slash = s.indexOf('/');
             String addr = slash < 0 ? s : s.substring(0, slash);
-            if (!looksLikeLiteral(addr)) {
+            if (!looksLikeLiteral(stripBrackets(addr))) {
                 throw new IllegalArgumentException("-deny '" + spec + "': not an IP address or CIDR (e.g. 10.0.0.0/8, fd00::/8)");
             }
             byte[] bytes;
@@ -298,12 +328,14 @@ public final class AddressPolicy {
             return !(a[12] == 0 && a[13] == 0 && a[14] == 0 && (a[15] == 0 || a[15] == 1)); // not :: or ::1
         }
 
-        private static boolean looksLikeLiteral(String addr) {
+        /** Only these reach InetAddress.getByName, which then parses and never looks a name up. */
+        static boolean looksLikeLiteral(String addr) {
             if (addr.isEmpty()) {
                 return false;
             }
             if (addr.indexOf(':') >= 0) {
-                return true;
+                return addr.chars().allMatch(c -> c == ':' || c == '.' || c >= '0' && c <= '9'
+                        || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F');
             }
             for (int i = 0; i < addr.length(); i++) {
                 char c = addr.charAt(i);

@@ -81,6 +81,22 @@ public final class TunnelDialer {
         return uri;
     }
 
+    /** Where a dial connects first: the proxy when there is one, else the server (unresolved). */
+    public InetSocketAddress firstHop() {
+        URI proxy = config.proxy();
+        if (proxy != null) {
+            return InetSocketAddress.createUnresolved(proxy.getHost(), proxy.getPort() > 0 ? proxy.getPort() : 80);
+        }
+        String host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+        int port = uri.getPort() > 0 ? uri.getPort() : uri.getScheme().equals("wss") ? 443 : 80;
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /** Whether {@link #firstHop} is a proxy. */
+    public boolean proxied() {
+        return config.proxy() != null;
+    }
+
     /** Starts the opening handshake; the listener gets onOpen before the future completes. */
     public CompletableFuture<WebSocket> dial(WebSocket.Listener listener) {
         WebSocket.Builder b = client.newWebSocketBuilder();

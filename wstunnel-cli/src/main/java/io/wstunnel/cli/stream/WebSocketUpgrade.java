@@ -210,8 +210,7 @@ final class WebSocketUpgrade {
 
     private static void replyText(TunnelStream stream, int status, String message) {
         byte[] b = (message + "\n").getBytes(StandardCharsets.UTF_8);
-        stream.reply(new ResponseHead(status, "", Headers.of("Content-Type", "text/plain; charset=utf-8",
-                "Content-Length", String.valueOf(b.length))), false);
+        stream.reply(new ResponseHead(status, "", io.wstunnel.cli.tunnel.AgentResponse.textHeaders(b.length)), false);
         stream.data(ByteBuffer.wrap(b), true);
     }
 

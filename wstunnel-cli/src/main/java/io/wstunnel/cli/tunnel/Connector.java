@@ -1,6 +1,7 @@
 package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.cli.net.DialFailure;
 import io.wstunnel.cli.net.TunnelDialer;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
@@ -68,22 +69,36 @@ public final class Connector implements TunnelSession.Events {
             handshake = CompletableFuture.failedFuture(e);
         }
         handshake.whenComplete((ws, err) -> {
-            if (err != null) {
-                logDialFailure(unwrap(err));
+            if (err == null) {
+                return;
+            }
+            Throwable cause = unwrap(err);
+            if (DialFailure.needsProbe(cause)) {
+                // the JDK gave no reason: a plain connect finds it (blocking, so off the client's threads)
+                Thread t = new Thread(() -> {
+                    logDialFailure(cause);
+                    session.dialFailed();
+                }, "wstunnel-dial-probe");
+                t.setDaemon(true);
+                t.start();
+            } else {
+                logDialFailure(cause);
                 session.dialFailed();
             }
         });
     }
 
+    /** One WARN line, no stack trace: the refusal's status and body, or why the connection failed. */
     private void logDialFailure(Throwable err) {
         if (err instanceof WebSocketHandshakeException h && h.getResponse() != null) {
             Object body = h.getResponse().body();
             log.warn("Tunnel handshake refused by {}: HTTP {}{}", server, h.getResponse().statusCode(),
                     body instanceof String s && !s.isBlank() ? " " + s.strip() : "");
         } else if (err instanceof TimeoutException || err instanceof java.net.http.HttpTimeoutException) {
-            log.warn("Cannot connect to {}: timed out after {}", server, config.dialTimeout());
+            log.warn("Cannot connect to {}: timed out after {} ms", server, config.dialTimeout().toMillis());
         } else {
-            log.warn("Cannot connect to {}: {}", server, err.toString());
+            log.warn("Cannot connect to {}: {}", server,
+                    DialFailure.describe(err, dialer.firstHop(), dialer.proxied(), config.dialTimeout()));
         }
     }
 

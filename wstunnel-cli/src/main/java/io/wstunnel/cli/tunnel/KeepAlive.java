@@ -2,7 +2,6 @@ package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.cli.AgentConfig;
 import io.wstunnel.protocol.RttEstimator;
-import java.io.IOException;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -32,6 +31,7 @@ public final class KeepAlive {
     private final AtomicBoolean pingInFlight = new AtomicBoolean();
     private volatile long lastReceivedNanos = System.nanoTime();
     private final RttEstimator rtt = new RttEstimator();
+    private final StatusFile statusFile;
 
     /** @param io runs status-file writes, off the WebSocket's reader thread */
     public KeepAlive(AgentConfig config, Executor io, String server, Consumer<String> onDead) {
@@ -39,6 +39,7 @@ public final class KeepAlive {
         this.io = io;
         this.server = server;
         this.onDead = onDead;
+        this.statusFile = config.statusFile() == null ? null : StatusFile.at(config.statusFile());
     }
 
     public long periodMillis() {
@@ -58,17 +59,12 @@ public final class KeepAlive {
     public void pong() {
         touch();
         rtt.pongReceived(lastReceivedNanos);
-        if (config.statusFile() == null) {
+        StatusFile f = statusFile;
+        if (f == null) {
             return;
         }
         try {
-            io.execute(() -> {
-                try {
-                    StatusFile.write(config.statusFile(), Instant.now(), ZoneId.systemDefault());
-                } catch (IOException | RuntimeException e) {
-                    log.warn("Cannot write status file {}: {}", config.statusFile(), e.toString());
-                }
-            });
+            io.execute(() -> f.update(Instant.now(), ZoneId.systemDefault()));
         } catch (RejectedExecutionException e) {
             // agent stopping
         }

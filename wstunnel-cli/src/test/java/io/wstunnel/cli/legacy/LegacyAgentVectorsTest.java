@@ -196,6 +196,7 @@ class LegacyAgentVectorsTest {
         HttpMessage got = await(conn, "0abc");
         assertThat(got.status()).isEqualTo(502);
         assertThat(got.text()).contains("too large for a legacy wstunnel server");
+        assertAgentMade(got);
         // the tunnel is still usable
         assertThat(exchange(conn, "01-backend-200-content-length").status()).isEqualTo(200);
     }
@@ -264,12 +265,21 @@ class LegacyAgentVectorsTest {
             assertThat(got.status()).isEqualTo(403);
             assertThat(got.id()).isEqualTo(want.id());
             assertThat(got.text()).isEqualTo(want.text().replace("18210", String.valueOf(backend.port())));
+            assertAgentMade(got);
         }
         HttpMessage refused = exchange(conn, "24-xhost-refused-502");
         assertThat(refused.status()).isEqualTo(502);
         assertThat(refused.text()).contains("127.0.0.1:" + closedPort);
+        assertAgentMade(refused);
         HttpMessage hangup = exchange(conn, "15-backend-hangup-502");
         assertThat(hangup.status()).isEqualTo(502);
+        assertAgentMade(hangup);
+    }
+
+    /** A response the agent made itself: plain text, never sniffed (the Go cli sent no nosniff; we do). */
+    static void assertAgentMade(HttpMessage got) {
+        assertThat(got.header("Content-Type")).isEqualTo("text/plain; charset=utf-8");
+        assertThat(got.header("X-Content-Type-Options")).isEqualTo("nosniff");
     }
 
     @Test
@@ -303,6 +313,7 @@ class LegacyAgentVectorsTest {
                 HttpMessage got = exchange(c, "28-no-xhost-no-server-403");
                 assertThat(got.status()).isEqualTo(403);
                 assertThat(got.text()).isEqualTo(expected("28-no-xhost-no-server-403").text());
+                assertAgentMade(got);
             } finally {
                 a.stop(Duration.ofSeconds(1));
             }
