@@ -49,6 +49,8 @@ public final class V2Session implements AgentConnection {
     /** Receive-window growth shared by this socket's streams (PROTOCOL.md §3.6.1). */
     private final WindowBudget windowBudget;
     private final OutboundQueue outbound;
+    /** {@link OutboundQueue#hardLimit}: an agent that lets its socket's queue reach it is not reading. */
+    private final long hardLimit;
     private final FrameBudget frameBudget;
     private final KeepAlive keepAlive;
 
@@ -56,6 +58,8 @@ public final class V2Session implements AgentConnection {
     private final StreamTable streams;
     private State state = State.AWAITING_HELLO;
     private Settings peer = Settings.DEFAULT;
+    /** A tunnel drain is due once the socket is under its soft cap (a stream was refused for it). */
+    private boolean drainWhenWritable;
 
     /** @param limits streams per agent, HELLO timeout and control-frame budget of this socket */
     public V2Session(RawWebSocket socket, Tunnel tunnel, Settings local, Duration wsTimeout, int maxQueuedBytes,
@@ -66,7 +70,8 @@ public final class V2Session implements AgentConnection {
         this.socket = socket;
         this.tunnel = tunnel;
         this.local = local.withReplyBody(true); // we take REPLY+BODY (PROTOCOL.md §3.3)
-        this.outbound = new OutboundQueue(socket, maxQueuedBytes);
+        this.outbound = new OutboundQueue(socket, maxQueuedBytes, limits);
+        this.hardLimit = OutboundQueue.hardLimit(maxQueuedBytes, limits, local.initialWindow());
         this.keepAlive = new KeepAlive(this, socket, wsTimeout);
         // Once the ids ran out, the socket closes with the last stream (closeWith only posts to the IO thread).
         this.streams = new StreamTable(firstStreamId, () -> closeWith(ErrorCode.NO_ERROR.closeCode(), "stream ids exhausted"));
@@ -78,6 +83,7 @@ public final class V2Session implements AgentConnection {
     /** Sends HELLO and starts receiving. Call once, after the upgrade. */
     public void start() {
         socket.allowPong(frameBudget::charge);
+        socket.limitQueue(hardLimit, this::notReading);
         socket.start(new V2Receiver(this, local, frameBudget, keepAlive));
         outbound.send(FrameCodec.encode(new Frame.Hello(local)), null);
         keepAlive.start(); // a first round-trip time for window auto-tuning, before the keep-alive period
@@ -95,6 +101,12 @@ public final class V2Session implements AgentConnection {
         closeWith(ErrorCode.POLICY_VIOLATION.closeCode(), "no HELLO within " + limits.agentHelloTimeout().toMillis() + " ms");
     }
 
+    /** The socket's queue would pass {@link #hardLimit} (IO thread): the socket is being aborted. */
+    private void notReading(long queuedBytes) {
+        log.warn("tunnel {} agent {}: {} bytes queued for an agent socket that does not read (hard cap {}); aborting it",
+                tunnel.tokenId(), remote, queuedBytes, hardLimit);
+    }
+
     /** Streams this socket may carry at once: the agent's own limit and the server's, whichever is lower. */
     private int streamCap() {
         return Math.min(peer.maxConcurrentStreams(), limits.maxStreamsPerAgent());
@@ -109,6 +121,10 @@ public final class V2Session implements AgentConnection {
             if (state != State.OPEN || streams.size() >= streamCap() || !caller.isActive()) {
                 return false;
             }
+            if (!outbound.openable()) {
+                drainOnceWritable(); // the agent is far behind: the hard limit counts on new streams waiting
+                return false;
+            }
             int id = streams.nextId();
             boolean end = !caller.hasBody();
             ByteBuffer open = V2Stream.encodeOpen(id, caller, end, peer.maxHeadSize());
@@ -119,7 +135,7 @@ public final class V2Session implements AgentConnection {
             }
             s = new V2Stream(this, outbound, id, caller, peer.initialWindow(),
                     new ReceiveWindow(local.initialWindow(), limits.maxStreamWindow(), windowBudget),
-                    peer.maxFramePayload());
+                    Math.min(peer.maxFramePayload(), OutboundQueue.MAX_DATA_PAYLOAD));
             boolean lastId = streams.add(s);
             if (end) {
                 s.localEnded = true;
@@ -139,6 +155,21 @@ public final class V2Session implements AgentConnection {
             log.debug("tunnel {} agent {}: stream {} opened for {}", tunnel.tokenId(), remote, s.id(), caller.requestId());
         }
         return true;
+    }
+
+    /** Monitor held. The token's queued requests are offered again once the socket is under its soft cap. */
+    private void drainOnceWritable() {
+        if (drainWhenWritable) {
+            return;
+        }
+        drainWhenWritable = true;
+        // Posted: the waiter may run at once, here, where the tunnel's monitor is held.
+        outbound.whenWritable(() -> socket.execute(() -> {
+            synchronized (this) {
+                drainWhenWritable = false;
+            }
+            tunnel.drain();
+        }));
     }
 
     @Override

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.xnio.IoUtils;
 import org.xnio.StreamConnection;
 import org.xnio.conduits.ConduitStreamSinkChannel;
@@ -22,6 +23,11 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
  * <p>Threading: every field marked "IO thread" is owned by the connection's IO thread; reads,
  * writes, the close handshake and handler callbacks happen there. {@link #send}, {@link #ping},
  * {@link #close} and {@link #abort} may be called from any thread; they post to the IO thread.
+ *
+ * <p>Every frame queued here, pongs and the close frame included, is counted in {@link #queuedBytes}
+ * at its {@link OutboundMeter#cost} until it is on the socket. With {@link #limitQueue} set, a frame
+ * that would take the count over the limit is dropped and the connection aborted: a peer that does
+ * not read cannot make the queue grow without bound.
  */
 public final class RawWebSocket {
 
@@ -52,7 +58,7 @@ public final class RawWebSocket {
     private static final long CLOSE_WAIT_MS = 5000;
     private static final ThreadLocal<ByteBuffer> READ_BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(READ_BUFFER));
 
-    private record Out(ByteBuffer head, ByteBuffer body, Runnable onWritten) {
+    private record Out(ByteBuffer head, ByteBuffer body, Runnable onWritten, long cost) {
     }
 
     private final StreamConnection connection;
@@ -62,7 +68,11 @@ public final class RawWebSocket {
     private final ConcurrentLinkedQueue<Out> incoming = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushPosted = new AtomicBoolean();
     private final AtomicBoolean closeRequested = new AtomicBoolean();
+    private final OutboundMeter meter = new OutboundMeter();
     private Handler handler;
+    // Set before start().
+    private LongConsumer onOverLimit = bytes -> { };
+    private Runnable afterWrite = () -> { };
 
     // IO thread
     private final ArrayDeque<Out> pending = new ArrayDeque<>();
@@ -88,6 +98,26 @@ public final class RawWebSocket {
         this.allowPong = allow;
     }
 
+    /**
+     * Caps {@link #queuedBytes}. A frame that would take it over {@code max} is dropped, as is every
+     * frame after it; {@code onExceeded} then gets the count that frame would have made (once, on the IO
+     * thread) and the connection is aborted, as by {@link #abort}. Call before {@link #start}.
+     */
+    public void limitQueue(long max, LongConsumer onExceeded) {
+        meter.limit(max);
+        this.onOverLimit = onExceeded;
+    }
+
+    /** Runs {@code r} on the IO thread each time a frame has left the queue. Call before {@link #start}. */
+    public void afterEachWrite(Runnable r) {
+        this.afterWrite = r;
+    }
+
+    /** The {@link OutboundMeter#cost} of the frames queued and not yet written. */
+    public long queuedBytes() {
+        return meter.queued();
+    }
+
     /** Starts reading. Call once. */
     public void start(Handler h) {
         this.handler = h;
@@ -99,6 +129,11 @@ public final class RawWebSocket {
 
     public InetSocketAddress peerAddress() {
         return connection.getPeerAddress(InetSocketAddress.class);
+    }
+
+    /** Runs {@code task} on the IO thread. */
+    public void execute(Runnable task) {
+        connection.getIoThread().execute(task);
     }
 
     /** Runs {@code task} on the IO thread after {@code ms} milliseconds. */
@@ -126,7 +161,9 @@ public final class RawWebSocket {
             return;
         }
         ByteBuffer body = code == WsFrames.NO_STATUS ? ByteBuffer.allocate(0) : WsFrames.closePayload(code, reason);
-        incoming.add(new Out(WsFrames.header(WsFrames.OP_CLOSE, body.remaining()), body, this::closeWritten));
+        long cost = OutboundMeter.cost(body.remaining());
+        meter.force(cost); // never refused: it ends the connection
+        incoming.add(new Out(WsFrames.header(WsFrames.OP_CLOSE, body.remaining()), body, this::closeWritten, cost));
         postFlush();
         schedule(() -> IoUtils.safeClose(connection), CLOSE_WAIT_MS); // a peer that never answers is cut
     }
@@ -148,8 +185,23 @@ public final class RawWebSocket {
         if (closeRequested.get()) {
             return; // nothing follows a close frame
         }
-        incoming.add(new Out(WsFrames.header(opcode, payload.remaining()), payload, onWritten));
+        long cost = OutboundMeter.cost(payload.remaining());
+        if (!meter.add(cost, this::overLimit)) {
+            return; // the peer is not reading: the connection is being cut
+        }
+        incoming.add(new Out(WsFrames.header(opcode, payload.remaining()), payload, onWritten, cost));
         postFlush();
+    }
+
+    /** The queue would pass its limit (once): the peer is not reading, and the connection is cut. */
+    private void overLimit(long queued) {
+        execute(() -> {
+            if (connection.isOpen()) {
+                onOverLimit.accept(queued);
+                why = "outbound queue over its limit (" + queued + " bytes): the peer is not reading";
+                IoUtils.safeClose(connection);
+            }
+        });
     }
 
     private void postFlush() {
@@ -217,9 +269,11 @@ public final class RawWebSocket {
     }
 
     private void written(Out done) {
+        meter.release(done.cost());
         if (done.onWritten() != null) {
             done.onWritten().run();
         }
+        afterWrite.run();
     }
 
     private void closeWritten() {
