@@ -72,7 +72,9 @@ class AgentOwnResponsesTest {
             h.conn.send(upgrade(1, Headers.of("X-Host", "http://other.example")));
             assertAgentMade(h.collect(1), 403, "X-Host header disallowed by wstunnel cli (no -regexp option)");
             h.conn.send(upgrade(3, Headers.EMPTY));
-            assertAgentMade(h.collect(3), 502, "wstunnel cli: WebSocket target ws://127.0.0.1:" + closedPort + "/ws failed: ");
+            Harness.Response failed = h.collect(3);
+            assertAgentMade(failed, 502, "wstunnel cli: WebSocket target ws://127.0.0.1:" + closedPort + "/ws failed: ");
+            assertThat(failed.text()).containsIgnoringCase("connection refused").doesNotContain("java.");
         }
     }
 

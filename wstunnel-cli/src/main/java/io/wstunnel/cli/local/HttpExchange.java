@@ -1,6 +1,7 @@
 package io.wstunnel.cli.local;
 
 import io.wstunnel.cli.AgentConfig;
+import io.wstunnel.cli.net.LocalFailure;
 import io.wstunnel.cli.tunnel.StreamHandler;
 import io.wstunnel.cli.tunnel.ExchangeStream;
 import io.wstunnel.protocol.ErrorCode;
@@ -8,8 +9,6 @@ import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -210,12 +209,12 @@ final class HttpExchange implements StreamHandler {
             log.info("Stream {}: {} refused: {}", stream.id(), url, denied.getMessage());
             replyText(403, msg);
         } else if (was == Phase.WAITING_HEAD) {
-            String msg = "wstunnel cli: cannot reach " + url + ": " + describe(t);
+            String msg = "wstunnel cli: cannot reach " + url + ": " + LocalFailure.describe(t);
             log.info("Stream {}: {}", stream.id(), msg);
             replyText(502, msg);
         } else if (was == Phase.STREAMING) {
-            log.info("Stream {}: {} failed after the response head: {}", stream.id(), url, describe(t));
-            stream.reset(ErrorCode.UPSTREAM_ERROR, "local response failed: " + describe(t));
+            log.info("Stream {}: {} failed after the response head: {}", stream.id(), url, LocalFailure.describe(t));
+            stream.reset(ErrorCode.UPSTREAM_ERROR, "local response failed: " + LocalFailure.describe(t));
         }
         discardBody();
     }
@@ -262,24 +261,5 @@ final class HttpExchange implements StreamHandler {
         } catch (NumberFormatException e) {
             return -1;
         }
-    }
-
-    static String describe(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String msg = root.getMessage();
-        if (root instanceof UnknownHostException) {
-            return "unknown host " + msg;
-        }
-        if (msg == null || msg.isBlank()) {
-            return root.getClass().getSimpleName();
-        }
-        if (root instanceof ConnectException) {
-            int i = msg.lastIndexOf("failed: ");
-            return i >= 0 ? msg.substring(i + "failed: ".length()) : msg;
-        }
-        return msg;
     }
 }

@@ -154,8 +154,7 @@ final class WebSocketUpgrade {
                 log.debug("Stream {}: reset during the upgrade to {}: connection closed", stream.id(), where);
                 return;
             }
-            String why = e instanceof TimeoutException ? "timed out" : e instanceof java.util.concurrent.ExecutionException
-                    && e.getCause() != null ? e.getCause().toString() : e.toString();
+            String why = e instanceof TimeoutException ? "timed out" : io.wstunnel.cli.net.LocalFailure.describe(e);
             log.info("Stream {}: WebSocket upgrade toward {} failed: {}", stream.id(), where, why);
             replyText(stream, 502, "wstunnel cli: WebSocket target " + where + " failed: " + why);
         } finally {
