@@ -2,6 +2,7 @@ package io.wstunnel.protocol.legacy;
 
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.HttpTokens;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,7 +31,7 @@ final class Http1Syntax {
         String method = first.substring(0, sp1);
         String target = first.substring(sp1 + 1, sp2);
         String version = first.substring(sp2 + 1);
-        if (!isToken(method) || target.indexOf(' ') >= 0 || !isVersion(version)) {
+        if (!HttpTokens.isToken(method) || target.indexOf(' ') >= 0 || !isVersion(version)) {
             throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, id, "bad request line");
         }
         return new RequestLine(method, target, version);
@@ -67,7 +68,7 @@ final class Http1Syntax {
                 throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, id, "header line without a name and ':'");
             }
             String name = l.substring(0, colon);
-            if (!isToken(name)) {
+            if (!HttpTokens.isToken(name)) {
                 throw fail(LegacyProtocolException.Kind.MALFORMED_HEAD, id, "bad header name");
             }
             out.add(new Header(name, trimOws(l.substring(colon + 1))));
@@ -96,21 +97,6 @@ final class Http1Syntax {
     static boolean isVersion(String v) {
         return v.length() == 8 && v.startsWith("HTTP/") && Character.isDigit(v.charAt(5)) && v.charAt(6) == '.'
                 && Character.isDigit(v.charAt(7)) && v.charAt(5) == '1';
-    }
-
-    static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static String trimOws(String s) {

@@ -1,5 +1,6 @@
 package io.wstunnel.srv.http;
 
+import io.wstunnel.protocol.HttpTokens;
 import java.nio.ByteBuffer;
 
 /**
@@ -129,7 +130,7 @@ final class ChunkedDecoder {
                     state = State.END_LF;
                 } else if (b == ' ' || b == '\t') {
                     throw bad("obsolete line folding in the trailer section");
-                } else if (isTokenChar(b)) {
+                } else if (HttpTokens.isTokenChar(b)) {
                     state = State.TRAILER_NAME;
                 } else {
                     throw bad("invalid trailer field name");
@@ -139,7 +140,7 @@ final class ChunkedDecoder {
                 trailer();
                 if (b == ':') {
                     state = State.TRAILER_VALUE;
-                } else if (!isTokenChar(b)) {
+                } else if (!HttpTokens.isTokenChar(b)) {
                     throw bad("invalid trailer field name");
                 }
             }
@@ -208,11 +209,6 @@ final class ChunkedDecoder {
     /** CTL per RFC 9110 §5.5: 0x00-0x1F except HTAB, and DEL. Bytes ≥ 0x80 (obs-text) are allowed. */
     private static boolean isControl(byte b) {
         return (b >= 0 && b < 0x20 && b != '\t') || b == 0x7f;
-    }
-
-    private static boolean isTokenChar(byte b) {
-        return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
-                || (b > 0 && "!#$%&'*+-.^_`|~".indexOf(b) >= 0);
     }
 
     private static MalformedBodyException bad(String reason) {

@@ -7,6 +7,7 @@ import io.undertow.util.AttachmentKey;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.Protocols;
+import io.wstunnel.protocol.HttpTokens;
 import io.wstunnel.srv.admin.ServerEvents;
 import io.wstunnel.srv.http.HeadGuard;
 import io.wstunnel.srv.http.PlainText;
@@ -156,7 +157,7 @@ public final class CallerGate implements HttpHandler {
         HeaderValues te = h.get(Headers.TRANSFER_ENCODING);
         HeaderValues cl = h.get(Headers.CONTENT_LENGTH);
         for (HeaderValues values : h) {
-            if (!isToken(values.getHeaderName().toString())) {
+            if (!HttpTokens.isToken(values.getHeaderName().toString())) {
                 return "400 Invalid header field name";
             }
             for (String v : values) {
@@ -208,18 +209,4 @@ public final class CallerGate implements HttpHandler {
         return null;
     }
 
-    private static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
-    }
 }
