@@ -61,17 +61,10 @@ class BoundedMemoryE2ETest {
             ex.close();
         });
         backend.createContext("/up", ex -> {
-            MessageDigest md = RawHttp.sha256();
-            long count = 0;
+            String seen;
             try (InputStream in = ex.getRequestBody()) {
-                byte[] buf = new byte[64 * 1024];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    md.update(buf, 0, n);
-                    count += n;
-                }
+                seen = RawHttp.countAndDigest(in);
             }
-            String seen = count + " " + HexFormat.of().formatHex(md.digest());
             uploadSeen.set(seen);
             byte[] body = seen.getBytes(StandardCharsets.US_ASCII);
             ex.sendResponseHeaders(200, body.length);

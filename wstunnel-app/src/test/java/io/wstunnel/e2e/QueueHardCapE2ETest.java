@@ -12,7 +12,6 @@ import java.io.InputStream;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -40,17 +39,11 @@ class QueueHardCapE2ETest {
     @RegisterExtension
     final TunnelFixture tunnel = TunnelFixture.withJdkBackend(http -> {
         http.createContext("/up", ex -> {
-            java.security.MessageDigest md = RawHttp.sha256();
-            long count = 0;
+            String digest;
             try (InputStream in = ex.getRequestBody()) {
-                byte[] buf = new byte[64 * 1024];
-                int n;
-                while ((n = in.read(buf)) >= 0) {
-                    md.update(buf, 0, n);
-                    count += n;
-                }
+                digest = RawHttp.countAndDigest(in);
             }
-            byte[] seen = (count + " " + HexFormat.of().formatHex(md.digest())).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] seen = digest.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             ex.sendResponseHeaders(200, seen.length);
             ex.getResponseBody().write(seen);
             ex.close();

@@ -197,6 +197,18 @@ public final class RawHttp {
         return HexFormat.of().formatHex(md.digest(data));
     }
 
+    /** Reads {@code in} to its end and returns {@code "<byte count> <sha-256 hex>"}: what a backend saw. */
+    public static String countAndDigest(java.io.InputStream in) throws java.io.IOException {
+        MessageDigest md = sha256();
+        long count = 0;
+        byte[] buf = new byte[64 * 1024];
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            md.update(buf, 0, n);
+            count += n;
+        }
+        return count + " " + HexFormat.of().formatHex(md.digest());
+    }
+
     public static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
