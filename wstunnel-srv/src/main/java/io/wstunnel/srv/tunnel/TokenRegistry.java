@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +51,25 @@ public final class TokenRegistry {
         return tunnels.get(token);
     }
 
-    public Tunnel getOrCreate(String token) {
+    Tunnel getOrCreate(String token) {
         return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener, reconnectGrace, clock));
+    }
+
+    /** An agent and the tunnel it joined. */
+    public record Joined<A extends AgentConnection>(Tunnel tunnel, A agent) {
+    }
+
+    /**
+     * The one way an agent joins a token: makes the agent for the token's tunnel (created if the token
+     * is not known) and adds it there.
+     *
+     * @param newAgent makes the agent for a tunnel
+     * @return null if the token already has its maximum number of agents
+     */
+    public <A extends AgentConnection> Joined<A> join(String token, Function<Tunnel, A> newAgent) {
+        Tunnel t = getOrCreate(token);
+        A agent = newAgent.apply(t);
+        return t.addAgent(agent) ? new Joined<>(t, agent) : null;
     }
 
     /** Tokens known right now. */

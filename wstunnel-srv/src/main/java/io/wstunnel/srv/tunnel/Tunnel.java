@@ -74,7 +74,7 @@ public final class Tunnel {
     }
 
     /** @return false if the token already has its maximum number of agents */
-    public boolean addAgent(AgentConnection agent) {
+    boolean addAgent(AgentConnection agent) {
         synchronized (this) {
             if (maxAgents > 0 && agents.size() >= maxAgents) {
                 return false;
