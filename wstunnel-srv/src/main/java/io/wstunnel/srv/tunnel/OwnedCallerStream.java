@@ -240,7 +240,7 @@ public abstract class OwnedCallerStream implements CallerStream {
     }
 
     /** The next {@code max} bytes of {@code b} (all, if fewer) as a slice; {@code b} moves past them. */
-    protected static ByteBuffer take(ByteBuffer b, int max) {
+    public static ByteBuffer take(ByteBuffer b, int max) {
         ByteBuffer part = b.slice();
         part.limit(Math.min(b.remaining(), max));
         b.position(b.position() + part.limit());
