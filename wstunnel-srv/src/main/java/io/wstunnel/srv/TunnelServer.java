@@ -113,7 +113,7 @@ public final class TunnelServer implements AutoCloseable {
         }
         long sweepMs = Math.max(1000, Math.min(60_000, config.tokenIdleTimeout().toMillis() / 4));
         housekeeping.scheduleWithFixedDelay(() -> registry.sweep(config.tokenIdleTimeout(),
-                c -> c.fail(404, "Tunnel not found (or not seen in a long time)")), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
+                c -> c.fail(404, TokenRegistry.UNKNOWN_TOKEN_TEXT)), sweepMs, sweepMs, TimeUnit.MILLISECONDS);
         // Queued requests fail within a quarter of the grace (at most 1 s) once it has passed.
         long agentlessMs = Math.max(100, Math.min(1000, config.reconnectGrace().toMillis() / 4));
         housekeeping.scheduleWithFixedDelay(registry::failAgentless, agentlessMs, agentlessMs, TimeUnit.MILLISECONDS);

@@ -180,27 +180,26 @@ public final class AgentEndpoint implements HttpHandler {
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         AgentHello hello = exchange.getAttachment(HELLO);
         if (hello != null && hello.legacy() && LegacyAgents.isLegacy(channel)) {
-            LegacyAgents.start(channel, registry.getOrCreate(hello.token()), config, hello.remote(), hello.clientVersion());
+            LegacyAgents.start(channel, registry, hello.token(), config, hello.remote(), hello.clientVersion());
             return;
         }
         IoUtils.safeClose(channel); // the legacy handshake only selects no subprotocol
     }
 
     private void startV2(RawWebSocket socket, AgentHello hello) {
-        Tunnel tunnel = registry.getOrCreate(hello.token());
         V2Session[] holder = new V2Session[1];
-        V2Session session = new V2Session(socket, tunnel, config.settings(), config.wsTimeout(),
-                config.maxQueuedBytesPerAgent(), hello.remote(), hello.clientVersion(), () -> tracker.closed(holder[0]),
-                config.limits());
-        holder[0] = session;
-        if (!tunnel.addAgent(session)) {
+        TokenRegistry.Joined<V2Session> joined = registry.join(hello.token(), tunnel -> holder[0] = new V2Session(
+                socket, tunnel, config.settings(), config.wsTimeout(), config.maxQueuedBytesPerAgent(), hello.remote(),
+                hello.clientVersion(), () -> tracker.closed(holder[0]), config.limits()));
+        if (joined == null) {
             // Lost a race with another agent of the same token.
             socket.start(message -> { }); // read (and drop) until the close handshake ends
             socket.close(1008, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
             return;
         }
+        V2Session session = joined.agent();
         tracker.opened(session);
-        log.info("tunnel {} agent connected from {} (version '{}', {})", tunnel.tokenId(), hello.remote(),
+        log.info("tunnel {} agent connected from {} (version '{}', {})", joined.tunnel().tokenId(), hello.remote(),
                 hello.clientVersion(), Subprotocol.V2);
         session.start();
     }

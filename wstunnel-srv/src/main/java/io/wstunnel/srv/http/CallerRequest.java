@@ -223,6 +223,8 @@ public final class CallerRequest extends OwnedCallerStream {
 
     // ------------------------------------------------------------------ for the pump and the writer (owner thread)
     // The lifecycle methods they need are protected in OwnedCallerStream, another package: these pass them on.
+    // They stay protected (owner-thread operations only subclasses drive); an interface would only move
+    // these delegations into OwnedCallerStream.
 
     boolean queued() {
         return phase() == Phase.QUEUED;
@@ -250,10 +252,5 @@ public final class CallerRequest extends OwnedCallerStream {
     /** See {@link #credit(int, boolean)}. */
     void credited(int n, boolean agentEnded) {
         credit(n, agentEnded);
-    }
-
-    /** See {@link #take(ByteBuffer, int)}. */
-    static ByteBuffer slice(ByteBuffer b, int max) {
-        return take(b, max);
     }
 }

@@ -3,6 +3,7 @@ package io.wstunnel.srv.http;
 import io.undertow.server.HttpServerExchange;
 import io.wstunnel.srv.admin.RequestInfo;
 import io.wstunnel.srv.admin.ServerEvents;
+import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import org.xnio.channels.StreamSourceChannel;
@@ -199,7 +200,7 @@ final class RequestBodyPump {
                 channel.suspendReads();
                 return false;
             }
-            ByteBuffer part = CallerRequest.slice(prefetched, room);
+            ByteBuffer part = OwnedCallerStream.take(prefetched, room);
             bytesIn += part.remaining();
             events.requestBytesIn(info, part.remaining());
             request.agent().sendData(part, false);

@@ -114,7 +114,7 @@ public final class Router implements HttpHandler {
         }
         Tunnel tunnel = registry.get(token);
         if (tunnel == null) {
-            refuse(exchange, token, path, 404, "unknown_token", "Tunnel not found (or not seen in a long time)");
+            refuse(exchange, token, path, 404, "unknown_token", TokenRegistry.UNKNOWN_TOKEN_TEXT);
             return;
         }
         if (tunnel.agentGone()) {

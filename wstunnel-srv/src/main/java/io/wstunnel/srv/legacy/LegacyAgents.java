@@ -3,7 +3,7 @@ package io.wstunnel.srv.legacy;
 import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import io.wstunnel.srv.ServerConfig;
-import io.wstunnel.srv.tunnel.Tunnel;
+import io.wstunnel.srv.tunnel.TokenRegistry;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -30,15 +30,17 @@ public final class LegacyAgents {
     }
 
     /** Joins the token's tunnel and starts serving; the handshake checks have passed. */
-    public static void start(WebSocketChannel channel, Tunnel tunnel, ServerConfig config, String remote, String clientVersion) {
-        LegacySession session = new LegacySession(channel, tunnel, config.wsTimeout(), uploadStall(),
-                config.settings().initialWindow(), remote, clientVersion, () -> { });
-        if (!tunnel.addAgent(session)) {
-            log.info("tunnel {} legacy agent {} refused: client limit reached", tunnel.tokenId(), remote);
+    public static void start(WebSocketChannel channel, TokenRegistry registry, String token, ServerConfig config,
+                             String remote, String clientVersion) {
+        TokenRegistry.Joined<LegacySession> joined = registry.join(token, tunnel -> new LegacySession(channel, tunnel,
+                config.wsTimeout(), uploadStall(), config.settings().initialWindow(), remote, clientVersion, () -> { }));
+        if (joined == null) {
+            log.info("tunnel {} legacy agent {} refused: client limit reached", TokenRegistry.cut(token), remote);
             WebSockets.sendClose(ByteBuffer.allocate(0), channel, null);
             return;
         }
-        log.info("tunnel {} agent connected from {} (version '{}', legacy framing)", tunnel.tokenId(), remote, clientVersion);
-        session.start();
+        log.info("tunnel {} agent connected from {} (version '{}', legacy framing)", joined.tunnel().tokenId(), remote,
+                clientVersion);
+        joined.agent().start();
     }
 }

@@ -131,7 +131,7 @@ public abstract class OwnedCallerStream implements CallerStream {
 
     /**
      * Offers the QUEUED request to the tunnel; {@link #queueFull} if its queue turns it away, {@link #failed}
-     * with the {@link NoAgent} answer if its agents are gone.
+     * with the {@link NoAgent} answer if its agents are gone, with 404 if the token was just forgotten.
      */
     protected final void submit() {
         Tunnel.Admission a = tunnel.submit(this);
@@ -139,6 +139,8 @@ public abstract class OwnedCallerStream implements CallerStream {
             queueFull();
         } else if (a == Tunnel.Admission.NO_AGENT) {
             failed(NoAgent.STATUS, tunnel.noAgentText());
+        } else if (a == Tunnel.Admission.FORGOTTEN) {
+            failed(404, TokenRegistry.UNKNOWN_TOKEN_TEXT);
         }
     }
 
@@ -238,7 +240,7 @@ public abstract class OwnedCallerStream implements CallerStream {
     }
 
     /** The next {@code max} bytes of {@code b} (all, if fewer) as a slice; {@code b} moves past them. */
-    protected static ByteBuffer take(ByteBuffer b, int max) {
+    public static ByteBuffer take(ByteBuffer b, int max) {
         ByteBuffer part = b.slice();
         part.limit(Math.min(b.remaining(), max));
         b.position(b.position() + part.limit());

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -14,6 +15,8 @@ public final class TokenRegistry {
     private static final Logger log = LoggerFactory.getLogger(TokenRegistry.class);
     /** How long requests wait for an agent of a token that has none, unless configured otherwise. */
     public static final Duration DEFAULT_RECONNECT_GRACE = Duration.ofSeconds(60);
+    /** The answer (404) to a request for a token the server does not know, or no longer. */
+    public static final String UNKNOWN_TOKEN_TEXT = "Tunnel not found (or not seen in a long time)";
 
     private final ConcurrentHashMap<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final int maxQueued;
@@ -50,8 +53,40 @@ public final class TokenRegistry {
         return tunnels.get(token);
     }
 
-    public Tunnel getOrCreate(String token) {
+    Tunnel getOrCreate(String token) {
         return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener, reconnectGrace, clock));
+    }
+
+    /** An agent and the tunnel it joined. */
+    public record Joined<A extends AgentConnection>(Tunnel tunnel, A agent) {
+    }
+
+    /**
+     * The one way an agent joins a token: makes the agent for the token's tunnel (created if the token
+     * is not known) and adds it there.
+     *
+     * <p>Invariant: an agent only ever joins a tunnel this registry holds. Joining and forgetting are
+     * serialised by the tunnel's monitor: {@link Tunnel#forgetIfIdle} marks an agentless tunnel forgotten
+     * and {@link Tunnel#addAgent} refuses a forgotten one. An agent that loses that race takes the
+     * forgotten tunnel out of the map itself (the sweep may not have yet) and tries a fresh one, which
+     * cannot be forgotten before it has been agentless for a whole idle timeout.
+     *
+     * @param newAgent makes the agent for a tunnel; called again (for a fresh tunnel) after a lost race
+     * @return null if the token already has its maximum number of agents
+     */
+    public <A extends AgentConnection> Joined<A> join(String token, Function<Tunnel, A> newAgent) {
+        while (true) {
+            Tunnel t = getOrCreate(token);
+            A agent = newAgent.apply(t);
+            switch (t.addAgent(agent)) {
+                case JOINED:
+                    return new Joined<>(t, agent);
+                case FULL:
+                    return null;
+                default: // FORGOTTEN
+                    tunnels.remove(token, t);
+            }
+        }
     }
 
     /** Tokens known right now. */
@@ -71,7 +106,7 @@ public final class TokenRegistry {
         long idleNanos = idle.toNanos();
         for (Tunnel t : tunnels.values()) {
             List<CallerStream> queued = t.forgetIfIdle(idleNanos);
-            if (queued != null) {
+            if (queued != null) { // forgotten: no agent can join it any more (see join)
                 tunnels.remove(t.token(), t);
                 queued.forEach(orphan);
             }

@@ -16,10 +16,17 @@ import java.util.function.LongSupplier;
  * once the token has had no agent for longer than the reconnect grace it is {@linkplain #agentGone()
  * gone} (requests are refused at once), and its idleness ({@link #idleNanos}, which decides when the
  * token is forgotten) counts agent activity only, never caller traffic.
+ *
+ * <p>Once {@linkplain #forgetIfIdle forgotten} (under the monitor, only while it has no agent) a tunnel
+ * stays agentless and empty: {@link #addAgent} and {@link #submit} refuse it, so nothing is ever left on
+ * a tunnel the {@link TokenRegistry} no longer holds (see {@link TokenRegistry#join}).
  */
 public final class Tunnel {
     /** What {@link #submit} did with a request. */
-    public enum Admission { OPENED, QUEUED, QUEUE_FULL, NO_AGENT }
+    public enum Admission { OPENED, QUEUED, QUEUE_FULL, NO_AGENT, FORGOTTEN }
+
+    /** What {@link #addAgent} did. */
+    enum Join { JOINED, FULL, FORGOTTEN }
 
     /** Told (outside the tunnel's monitor) when an agent joins or leaves a tunnel, whatever its framing. */
     public interface AgentListener {
@@ -43,6 +50,8 @@ public final class Tunnel {
     private final LongSupplier clock;
     /** While {@code agents} is empty: when it became empty (or the tunnel was made). */
     private long agentlessSinceNanos;
+    /** Set once, by {@link #forgetIfIdle}; then {@code agents} and {@code queue} stay empty. */
+    private boolean forgotten;
 
     public Tunnel(String token, int maxQueued, int maxAgents) {
         this(token, maxQueued, maxAgents, AgentListener.NONE, TokenRegistry.DEFAULT_RECONNECT_GRACE, System::nanoTime);
@@ -73,16 +82,19 @@ public final class Tunnel {
         return TokenRegistry.cut(token);
     }
 
-    /** @return false if the token already has its maximum number of agents */
-    public boolean addAgent(AgentConnection agent) {
+    /** Adds the agent unless the token has its maximum number of agents or the tunnel is forgotten. */
+    Join addAgent(AgentConnection agent) {
         synchronized (this) {
+            if (forgotten) {
+                return Join.FORGOTTEN;
+            }
             if (maxAgents > 0 && agents.size() >= maxAgents) {
-                return false;
+                return Join.FULL;
             }
             agents.add(agent);
         }
         listener.added(this, agent);
-        return true;
+        return Join.JOINED;
     }
 
     public synchronized int agentCount() {
@@ -131,9 +143,13 @@ public final class Tunnel {
     /**
      * Routes a request to the least-loaded agent, or queues it while no agent can take it; refuses it
      * ({@link Admission#NO_AGENT}) when the token's agents are {@linkplain #agentGone() gone}. Caller
-     * traffic is not agent activity: it never keeps the token alive.
+     * traffic is not agent activity: it never keeps the token alive. A forgotten tunnel refuses it
+     * ({@link Admission#FORGOTTEN}): the caller looked the token up just before the sweep forgot it.
      */
     public synchronized Admission submit(CallerStream caller) {
+        if (forgotten) {
+            return Admission.FORGOTTEN;
+        }
         if (queue.isEmpty() && openOnLeastLoaded(caller)) {
             return Admission.OPENED;
         }
@@ -197,13 +213,17 @@ public final class Tunnel {
     }
 
     /**
-     * Removes and returns the queued requests if the token has had no agent for longer than
-     * {@code idleNanos}; null (and nothing changed) otherwise.
+     * If the token has had no agent for longer than {@code idleNanos}: marks the tunnel forgotten and
+     * removes and returns the queued requests; null (and nothing changed) otherwise.
      */
     synchronized List<CallerStream> forgetIfIdle(long idleNanos) {
+        if (forgotten) {
+            return List.of();
+        }
         if (!agents.isEmpty() || clock.getAsLong() - agentlessSinceNanos <= idleNanos) {
             return null;
         }
+        forgotten = true;
         return drainQueue();
     }
 

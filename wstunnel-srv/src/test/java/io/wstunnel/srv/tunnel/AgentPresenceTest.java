@@ -138,6 +138,50 @@ class AgentPresenceTest {
         assertThat(longGrace.get(TOKEN)).isNull();
     }
 
+    /**
+     * The race of an agent connecting just as the sweep forgets its idle token, driven in its worst
+     * order: the agent has looked the tunnel up, then the sweep forgets it, then the agent is added.
+     * The agent must end up on the tunnel callers reach, never on the forgotten one.
+     */
+    @Test
+    void anAgentJoiningAsTheSweepForgetsItsTokenServesTheTokenCallersReach() {
+        Tunnel idle = registry.getOrCreate(TOKEN);
+        advance(IDLE.plusSeconds(1));
+        List<Tunnel> offered = new ArrayList<>();
+        FakeAgent[] made = new FakeAgent[1];
+        TokenRegistry.Joined<FakeAgent> joined = registry.join(TOKEN, t -> {
+            offered.add(t);
+            if (offered.size() == 1) {
+                registry.sweep(IDLE, c -> { }); // between the agent's lookup and its joining
+            }
+            return made[0] = new FakeAgent();
+        });
+
+        assertThat(offered.get(0)).isSameAs(idle);
+        assertThat(joined).isNotNull();
+        assertThat(joined.agent()).isSameAs(made[0]);
+        Tunnel live = registry.get(TOKEN);
+        assertThat(live).as("the token callers reach").isNotNull().isSameAs(joined.tunnel());
+        assertThat(live.agents()).containsExactly(made[0]);
+        assertThat(idle.agentCount()).as("nothing joined the forgotten tunnel").isZero();
+        FakeCaller c = new FakeCaller();
+        assertThat(live.submit(c)).isEqualTo(Tunnel.Admission.OPENED);
+        assertThat(made[0].opened).containsExactly(c);
+    }
+
+    /** The same race on the caller's side: a request for a tunnel just forgotten must not wait in it. */
+    @Test
+    void aRequestForATunnelTheSweepJustForgotIsNotQueuedThere() {
+        TokenRegistry longGrace = new TokenRegistry(20, 0, Tunnel.AgentListener.NONE, Duration.ofHours(2), () -> now);
+        Tunnel t = longGrace.getOrCreate(TOKEN); // the router looked the token up
+        advance(IDLE.plusSeconds(1));
+        longGrace.sweep(IDLE, c -> { });
+        FakeCaller c = new FakeCaller();
+        Tunnel.Admission a = t.submit(c);
+        assertThat(t.queued()).as("queued on a tunnel no agent can join any more").isZero();
+        assertThat(a).isEqualTo(Tunnel.Admission.FORGOTTEN);
+    }
+
     @Test
     void aConnectedTokenIsNeverForgottenAndItsIdlenessIsItsAgentsSilence() {
         Tunnel t = registry.getOrCreate(TOKEN);
