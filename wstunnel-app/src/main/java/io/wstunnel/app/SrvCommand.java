@@ -57,7 +57,8 @@ public final class SrvCommand implements Callable<Integer> {
     int maxClientsPerToken;
 
     @Option(names = {"-passwords", "--passwords"}, paramLabel = "TOKEN:PASSWORD", split = ",",
-            description = "Tokens whose agents must present a password: tok:pw,tok2:pw2.")
+            description = "Tokens whose agents must present a password: tok:pw,tok2:pw2 (a password containing"
+                    + " ',' only as one element of a YAML 'passwords:' list in -config).")
     List<String> passwords;
 
     @Option(names = {"-admin-token", "--admin-token"}, paramLabel = "TOKEN",
@@ -292,7 +293,12 @@ public final class SrvCommand implements Callable<Integer> {
         }
     }
 
-    /** "tok:pw" entries (split at the first ':') → map; an entry without ':' or with an empty side is an error. */
+    /**
+     * "tok:pw" entries → map. An entry is split at its first ':' only: a token never contains one (as
+     * for the agent's -token tok:pw and HTTP Basic), a password may contain ':' (and ',' when it comes
+     * as one YAML list element). An entry without ':' or with an empty side is an error that shows no
+     * part of the password.
+     */
     static Map<String, String> parsePasswords(List<String> entries) {
         Map<String, String> map = new LinkedHashMap<>();
         if (entries == null) {
@@ -304,8 +310,14 @@ public final class SrvCommand implements Callable<Integer> {
                 continue;
             }
             int colon = e.indexOf(':');
-            if (colon <= 0 || colon == e.length() - 1) {
-                throw new UsageException("-passwords entries must be token:password, got '" + redact(e) + "'");
+            if (colon < 0) {
+                // perhaps a password given alone, or a password's piece after a ',' on the command line
+                throw new UsageException("-passwords entries must be token:password, got one without ':'"
+                        + " (a password containing ',' must be one element of a YAML list in -config)");
+            }
+            if (colon == 0 || colon == e.length() - 1) {
+                throw new UsageException("-passwords entries must be token:password, got one with an empty "
+                        + (colon == 0 ? "token" : "password for token '" + redact(e.substring(0, colon)) + "'"));
             }
             if (colon < ServerConfig.MIN_TOKEN_LENGTH) {
                 throw new UsageException("-passwords: token '" + redact(e.substring(0, colon))

@@ -30,11 +30,18 @@ import picocli.CommandLine.ParseResult;
  * value, as if the option were repeated ({@code tcp: [ssh=127.0.0.1:22, pg=127.0.0.1:5432]}), and a
  * mapping gives one {@code key:value} value per entry ({@code passwords: {tok: pw}}); picocli cannot
  * take several values through a default value, so {@link #applyLists} sets those after parsing,
- * unless the command line gave the option. For any other option a list or mapping is joined with
- * commas. Unknown keys are an error.
+ * unless the command line gave the option. An element is split at commas as a command-line value
+ * would be, except for the options in {@link #WHOLE_ELEMENTS}. For any other option a list or mapping
+ * is joined with commas. Unknown keys are an error.
  */
 public final class YamlConfig implements IDefaultValueProvider {
     private static final List<String> NOT_ALLOWED = List.of("config", "h", "help");
+    /**
+     * Comma-split options whose list elements (and mapping entries) are each exactly one value, never
+     * split: a password may contain a comma, and a YAML list is the only way to give one. A plain
+     * string still splits at commas, as on the command line.
+     */
+    static final java.util.Set<String> WHOLE_ELEMENTS = java.util.Set.of("--passwords");
 
     private final Path file;
     private final Map<String, String> values;
@@ -142,7 +149,7 @@ public final class YamlConfig implements IDefaultValueProvider {
      * Sets the multi-value options this file gives as lists on the parsed subcommand {@code parsed},
      * except those its command line gave (the command line wins, as for every option). Each element
      * counts as one command-line value: an option that splits its values at commas splits each
-     * element too.
+     * element too, unless it is one of {@link #WHOLE_ELEMENTS}.
      */
     public void applyLists(ParseResult parsed) {
         for (Map.Entry<OptionSpec, List<String>> e : lists.entrySet()) {
@@ -150,7 +157,7 @@ public final class YamlConfig implements IDefaultValueProvider {
             if (parsed.hasMatchedOption(option)) {
                 continue;
             }
-            String split = option.splitRegex();
+            String split = WHOLE_ELEMENTS.contains(option.longestName()) ? null : option.splitRegex();
             List<String> out = new ArrayList<>();
             for (String element : e.getValue()) {
                 if (split == null || split.isEmpty()) {

@@ -62,7 +62,8 @@ class SampleConfigTest {
                         .replace("/run/wstunnel-" + name + "/", System.getProperty("java.io.tmpdir") + "/"));
                 Object cmd = Cmd.parse(name, "-config", tmp.toString());
                 if (cmd instanceof SrvCommand) {
-                    assertThat(((SrvCommand) cmd).serverConfig().passwords()).hasSize(2);
+                    assertThat(((SrvCommand) cmd).serverConfig().passwords()).hasSize(2)
+                            .containsEntry("my-second-token-456", "another,password");
                     assertThat(((SrvCommand) cmd).serverConfig().basePath()).isEqualTo("/wstunnel");
                 } else {
                     AgentConfig c = ((CliCommand) cmd).agentConfig(Map.of());

@@ -200,6 +200,44 @@ class SrvOptionsTest {
     }
 
     @Test
+    void aYamlListElementOrMappingEntryIsOnePasswordEntryCommasIncluded() throws IOException {
+        Path flow = Files.writeString(dir.resolve("flow.yaml"),
+                "passwords: [\"token-a-0123456789:pa,ss\", \"token-b-0123456789:x:y,z\"]\n");
+        assertThat(config("srv", "-config", flow.toString()).passwords()).containsExactlyInAnyOrderEntriesOf(
+                Map.of("token-a-0123456789", "pa,ss", "token-b-0123456789", "x:y,z"));
+        Path block = Files.writeString(dir.resolve("block.yaml"), "passwords:\n  - 'token-a-0123456789:,lead,trail,'\n");
+        assertThat(config("srv", "-config", block.toString()).passwords())
+                .containsExactlyEntriesOf(Map.of("token-a-0123456789", ",lead,trail,"));
+        Path mapping = Files.writeString(dir.resolve("map.yaml"), "passwords:\n  token-a-0123456789: \"p,w\"\n");
+        assertThat(config("srv", "-config", mapping.toString()).passwords())
+                .containsExactlyEntriesOf(Map.of("token-a-0123456789", "p,w"));
+        // the command line still splits at commas, and wins over the file
+        assertThat(config("srv", "-config", flow.toString(), "-passwords", "token-c-0123456789:p,token-d-0123456789:q")
+                .passwords()).containsExactlyInAnyOrderEntriesOf(
+                        Map.of("token-c-0123456789", "p", "token-d-0123456789", "q"));
+    }
+
+    @Test
+    void aPlainYamlStringOfPasswordsSplitsAtCommasAsTheFlagDoes() throws IOException {
+        Path s = Files.writeString(dir.resolve("s.yaml"), "passwords: \"token-a-0123456789:p:1,token-b-0123456789:q\"\n");
+        assertThat(config("srv", "-config", s.toString()).passwords()).containsExactlyInAnyOrderEntriesOf(
+                Map.of("token-a-0123456789", "p:1", "token-b-0123456789", "q"));
+    }
+
+    @Test
+    void aCommaPasswordOnTheCommandLineIsRefusedWithAHintAndWithoutThePassword() {
+        Cmd.Result r = Cmd.run("srv", "-passwords", "token-a-0123456789:hunter,2secret");
+        assertThat(r.exitCode()).isEqualTo(2);
+        assertThat(r.err()).hasLineCount(1).contains("token:password", "one element of a YAML list")
+                .doesNotContain("hunter", "2secret");
+        for (String entry : new String[] {":hunter2secret", "token-a-0123456789:", "hunter2secret"}) {
+            assertThatThrownBy(() -> config("srv", "-passwords", entry)).as(entry)
+                    .isInstanceOf(UsageException.class).hasMessageContaining("token:password")
+                    .hasMessageNotContaining("hunter").hasMessageNotContaining("token-a-0123456789");
+        }
+    }
+
+    @Test
     void unknownYamlKeyIsOneLineError() throws IOException {
         Path yaml = Files.writeString(dir.resolve("bad.yaml"), "port: 8080\nprot: 1\n");
         Cmd.Result r = Cmd.run("srv", "-config", yaml.toString());

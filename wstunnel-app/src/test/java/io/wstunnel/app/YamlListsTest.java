@@ -94,4 +94,29 @@ class YamlListsTest {
         }
         assertThat(seen).contains("srv passwords", "srv trusted-proxies", "cli deny", "cli tcp");
     }
+
+    @Test
+    void onlyPasswordsKeepsACommaInsideAnElement() throws IOException {
+        List<String> whole = new ArrayList<>();
+        for (String command : List.of("srv", "cli")) {
+            CommandLine.Model.CommandSpec spec = Main.prepare(new String[] {command}).getSubcommands().get(command)
+                    .getCommandSpec();
+            for (OptionSpec option : spec.options()) {
+                if (!option.isMultiValue() || !",".equals(option.splitRegex())) {
+                    continue;
+                }
+                String key = option.longestName().replaceFirst("^-+", "");
+                String[] args = {command, "-config", yaml(key + ": [\"a,b\", c]").toString()};
+                CommandLine.ParseResult parsed = Main.prepare(args).parseArgs(args);
+                Main.applyConfigLists(parsed);
+                Object value = parsed.subcommand().commandSpec().findOption(option.longestName()).getValue();
+                if (value.equals(List.of("a,b", "c"))) {
+                    whole.add(command + " " + key);
+                } else {
+                    assertThat(value).as(command + " " + key).isEqualTo(List.of("a", "b", "c"));
+                }
+            }
+        }
+        assertThat(whole).containsExactly("srv passwords");
+    }
 }

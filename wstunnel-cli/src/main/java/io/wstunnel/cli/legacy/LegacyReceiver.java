@@ -160,7 +160,7 @@ final class LegacyReceiver implements WebSocket.Listener {
             }
             boolean end = parser.framing() == LegacyMessageParser.Framing.NONE;
             bodyFollows = !end;
-            log.debug("Legacy request {}: {} {}", id, head.method(), head.target());
+            log.debug("Legacy request {}: {} {}", id, head.method(), io.wstunnel.protocol.RedactedTarget.of(head.target()));
             try {
                 x.handler = factory.openHttp(head, end, x);
             } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import io.wstunnel.cli.tunnel.ExchangeStream;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.RedactedTarget;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import java.nio.ByteBuffer;
@@ -54,6 +55,8 @@ final class HttpExchange implements StreamHandler {
     private final java.util.concurrent.Executor launcher;
     private volatile boolean completed;
     private String url;
+    /** {@link #url} as log lines show it: query values replaced ({@link RedactedTarget}). */
+    private String shownUrl;
 
     HttpExchange(AgentConfig config, CloseableHttpAsyncClient client, org.apache.hc.client5.http.config.RequestConfig requestConfig,
             ScheduledExecutorService scheduler, java.util.concurrent.Executor launcher, RequestHead head, boolean endStream,
@@ -73,12 +76,13 @@ final class HttpExchange implements StreamHandler {
         Target target = Target.resolve(head.headers().first("X-Host"), config.server(), config.hostPattern(), head.target());
         if (target instanceof Target.Refuse r) {
             phase.set(Phase.DONE);
-            log.info("Stream {}: {} {} refused: {}", stream.id(), head.method(), head.target(), r.message());
+            log.info("Stream {}: {} {} refused: {}", stream.id(), head.method(), RedactedTarget.of(head.target()), r.message());
             replyText(r.status(), r.message());
             return;
         }
         Target.Forward f = (Target.Forward) target;
         url = f.url();
+        shownUrl = RedactedTarget.of(url);
         BasicHttpRequest request = new BasicHttpRequest(head.method(), new HttpHost(f.scheme(), f.host(), f.port()), f.path());
         for (Header h : head.headers().withoutHopByHop().without(NOT_FORWARDED).fields()) {
             request.addHeader(h.name(), h.value());
@@ -87,7 +91,7 @@ final class HttpExchange implements StreamHandler {
         if (!endStream || length >= 0) {
             body = new RequestBodyProducer(stream, length, endStream);
         }
-        log.debug("Stream {}: {} {}", stream.id(), head.method(), url);
+        log.debug("Stream {}: {} {}", stream.id(), head.method(), shownUrl);
         headTimer = scheduler.schedule(this::headTimeout, config.localResponseTimeout().toMillis(), TimeUnit.MILLISECONDS);
         // HttpClient resolves host names on the calling thread: keep that off the tunnel's reader thread,
         // unless the host is an address literal (nothing to resolve; saves a thread hop per request).
@@ -157,7 +161,7 @@ final class HttpExchange implements StreamHandler {
         cancelTimer();
         if (was != Phase.DONE) {
             // Only while the exchange runs: afterwards its connection may be back in the pool.
-            log.debug("Stream {}: reset ({} {}), cancelling {}", stream.id(), code, reason, url);
+            log.debug("Stream {}: reset ({} {}), cancelling {}", stream.id(), code, reason, shownUrl);
             abortLocal();
         }
         discardBody();
@@ -191,7 +195,7 @@ final class HttpExchange implements StreamHandler {
             // The local service answered before taking the whole body. Its connection can carry
             // nothing more (the request is unfinished), and HttpClient would hold it, waiting for
             // body bytes that no longer come: close it.
-            log.debug("Stream {}: response complete before the request body, closing the connection to {}", stream.id(), url);
+            log.debug("Stream {}: response complete before the request body, closing the connection to {}", stream.id(), shownUrl);
             AbortableConnections.abort(context);
         }
     }
@@ -206,14 +210,14 @@ final class HttpExchange implements StreamHandler {
             String msg = xHost != null
                     ? "X-Host target " + denied.host() + " resolves to a denied address (wstunnel cli -deny)"
                     : "target " + denied.host() + " resolves to a denied address (wstunnel cli -deny)";
-            log.info("Stream {}: {} refused: {}", stream.id(), url, denied.getMessage());
+            log.info("Stream {}: {} refused: {}", stream.id(), shownUrl, denied.getMessage());
             replyText(403, msg);
         } else if (was == Phase.WAITING_HEAD) {
-            String msg = "wstunnel cli: cannot reach " + url + ": " + LocalFailure.describe(t);
-            log.info("Stream {}: {}", stream.id(), msg);
-            replyText(502, msg);
+            String why = LocalFailure.describe(t);
+            log.info("Stream {}: wstunnel cli: cannot reach {}: {}", stream.id(), shownUrl, why);
+            replyText(502, "wstunnel cli: cannot reach " + url + ": " + why);
         } else if (was == Phase.STREAMING) {
-            log.info("Stream {}: {} failed after the response head: {}", stream.id(), url, LocalFailure.describe(t));
+            log.info("Stream {}: {} failed after the response head: {}", stream.id(), shownUrl, LocalFailure.describe(t));
             stream.reset(ErrorCode.UPSTREAM_ERROR, "local response failed: " + LocalFailure.describe(t));
         }
         discardBody();
@@ -224,9 +228,9 @@ final class HttpExchange implements StreamHandler {
             return;
         }
         abortLocal();
-        String msg = "wstunnel cli: cannot reach " + url + ": no response within " + config.localResponseTimeout().toMillis() + " ms";
-        log.info("Stream {}: {}", stream.id(), msg);
-        replyText(502, msg);
+        String why = "no response within " + config.localResponseTimeout().toMillis() + " ms";
+        log.info("Stream {}: wstunnel cli: cannot reach {}: {}", stream.id(), shownUrl, why);
+        replyText(502, "wstunnel cli: cannot reach " + url + ": " + why);
         discardBody();
     }
 

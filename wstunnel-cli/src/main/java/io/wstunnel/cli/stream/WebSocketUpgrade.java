@@ -8,6 +8,7 @@ import io.wstunnel.cli.tunnel.StreamHandler;
 import io.wstunnel.cli.tunnel.TunnelStream;
 import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.Headers;
+import io.wstunnel.protocol.RedactedTarget;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.ResponseHead;
 import java.io.Closeable;
@@ -63,7 +64,7 @@ final class WebSocketUpgrade {
 
     /** Starts the upgrade toward the stream's target on a worker. Never blocks. */
     StreamHandler open(RequestHead head, TunnelStream stream) {
-        Splice splice = new Splice(stream, "ws " + head.target());
+        Splice splice = new Splice(stream, "ws " + RedactedTarget.of(head.target()));
         Target target = Target.resolve(head.headers().first("X-Host"), config.server(), config.hostPattern(), head.target());
         if (target instanceof Target.Refuse) {
             Target.Refuse r = (Target.Refuse) target;
@@ -80,6 +81,7 @@ final class WebSocketUpgrade {
         boolean tls = f.scheme().equals("https");
         int port = f.port() > 0 ? f.port() : tls ? 443 : 80;
         String where = (tls ? "wss://" : "ws://") + f.host() + ":" + port + f.path();
+        String shown = RedactedTarget.of(where); // for the log: no query values
         Socket socket = null;
         AsynchronousSocketChannel channel = null;
         ScheduledFuture<?> timer = null;
@@ -124,7 +126,7 @@ final class WebSocketUpgrade {
             }
             if (r.status != 101) {
                 byte[] body = r.readBody(in);
-                log.info("Stream {}: {} refused the upgrade: {} {}", stream.id(), where, r.status, r.reason);
+                log.info("Stream {}: {} refused the upgrade: {} {}", stream.id(), shown, r.status, r.reason);
                 closeQuietly(socket, channel);
                 replyRefusal(stream, r, body);
                 return;
@@ -136,26 +138,26 @@ final class WebSocketUpgrade {
             if (!stream.fits(reply)) {
                 throw new IOException("response head too large for the tunnel");
             }
-            log.debug("Stream {}: upgraded to {} ({})", stream.id(), where, r.headers.first("Sec-WebSocket-Protocol"));
+            log.debug("Stream {}: upgraded to {} ({})", stream.id(), shown, r.headers.first("Sec-WebSocket-Protocol"));
             stream.reply(reply, false);
             if (tls) {
                 socket.setSoTimeout(0);
             }
             if (!splice.start(tls ? Duplex.of(socket, in, out, workers) : Duplex.of(channel), r.rest)) {
-                log.debug("Stream {}: reset during the upgrade to {}: connection closed, nothing relayed", stream.id(), where);
+                log.debug("Stream {}: reset during the upgrade to {}: connection closed, nothing relayed", stream.id(), shown);
             }
         } catch (DeniedAddressException e) {
             closeQuietly(socket, channel);
-            log.info("Stream {}: WebSocket target {} refused: {}", stream.id(), where, e.getMessage());
+            log.info("Stream {}: WebSocket target {} refused: {}", stream.id(), shown, e.getMessage());
             replyText(stream, 403, "wstunnel cli: " + e.publicReason());
         } catch (Exception e) {
             closeQuietly(socket, channel);
             if (splice.isClosed()) {
-                log.debug("Stream {}: reset during the upgrade to {}: connection closed", stream.id(), where);
+                log.debug("Stream {}: reset during the upgrade to {}: connection closed", stream.id(), shown);
                 return;
             }
             String why = e instanceof TimeoutException ? "timed out" : io.wstunnel.cli.net.LocalFailure.describe(e);
-            log.info("Stream {}: WebSocket upgrade toward {} failed: {}", stream.id(), where, why);
+            log.info("Stream {}: WebSocket upgrade toward {} failed: {}", stream.id(), shown, why);
             replyText(stream, 502, "wstunnel cli: WebSocket target " + where + " failed: " + why);
         } finally {
             if (timer != null) {

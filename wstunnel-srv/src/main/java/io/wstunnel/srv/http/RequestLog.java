@@ -27,7 +27,7 @@ public class RequestLog {
         inFlight.incrementAndGet();
         events.requestStarted(r.info());
         if (log.isInfoEnabled()) {
-            log.info("req {} tunnel {} {} {}", r.requestId(), r.tokenId(), r.head().method(), r.head().target());
+            log.info("req {} tunnel {} {} {}", r.requestId(), r.tokenId(), r.head().method(), shown(r.head().target()));
         }
     }
 
@@ -36,7 +36,7 @@ public class RequestLog {
         events.requestCompleted(r.info(), status, bytesIn, bytesOut, millis);
         if (log.isInfoEnabled()) {
             log.info("req {} tunnel {} {} {} -> {} in={}B out={}B {}ms", r.requestId(), r.tokenId(), r.head().method(),
-                    r.head().target(), status, bytesIn, bytesOut, millis);
+                    shown(r.head().target()), status, bytesIn, bytesOut, millis);
         }
     }
 
@@ -47,8 +47,16 @@ public class RequestLog {
     void refused(String token, String method, String path, int status, String reason) {
         if (log.isInfoEnabled()) {
             log.info("req - tunnel {} {} {} -> {} refused ({})", token == null ? "-" : TokenRegistry.cut(token), method,
-                    safePath(path), status, reason);
+                    shown(path), status, reason);
         }
+    }
+
+    /**
+     * A request target as a log line shows it: query values replaced and the length capped
+     * ({@link io.wstunnel.protocol.RedactedTarget}), a token or ticket in the path cut ({@link #safePath}).
+     */
+    static String shown(String target) {
+        return safePath(io.wstunnel.protocol.RedactedTarget.of(target));
     }
 
     /**
