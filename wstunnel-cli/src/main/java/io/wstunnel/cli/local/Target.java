@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 /** Where a tunnelled request goes: the decision of LEGACY.md §5, as data. */
 public sealed interface Target {
 
-    /** Forward to {@code url}: the target (-server or X-Host, with its path prefix) followed by the request target. */
+    /** Forward to {@code scheme://host[:port]path}; {@code url} is that for display, without any user info of the target. */
     record Forward(String scheme, String host, int port, String path, String url) implements Target { }
 
     /** Answer locally with {@code status} and a text/plain {@code message}; the local service is not contacted. */
@@ -52,7 +52,9 @@ public sealed interface Target {
             if (!path.startsWith("/")) {
                 path = "/" + path;
             }
+            // The URL is only ever shown (502 texts, logs): never with the user info -server may carry.
             String authority = u.getRawAuthority();
+            authority = authority.substring(authority.lastIndexOf('@') + 1);
             return new Forward(scheme, u.getHost(), u.getPort(), path, scheme + "://" + authority + path);
         } catch (URISyntaxException e) {
             return new Refuse(502, "wstunnel cli: invalid target '" + base + "': " + e.getMessage());

@@ -17,6 +17,14 @@ class TargetTest {
     }
 
     @Test
+    void shownUrlNeverCarriesUserInfo() {
+        Target t = Target.resolve(null, URI.create("http://user:s3cret@h:8080/p"), null, "/a?b=c");
+        assertThat(t).isEqualTo(new Target.Forward("http", "h", 8080, "/p/a?b=c", "http://h:8080/p/a?b=c"));
+        Target x = Target.resolve("https://u:pw@[::1]:9443", null, Pattern.compile(".*"), "/");
+        assertThat(((Target.Forward) x).url()).isEqualTo("https://[::1]:9443/");
+    }
+
+    @Test
     void xHostMustMatchTheWholePattern() {
         Pattern p = Pattern.compile("https://.*\\.example\\.com");
         assertThat(Target.resolve("https://www.example.com", null, p, "/")).isInstanceOf(Target.Forward.class);
