@@ -323,7 +323,10 @@ public final class SrvCommand implements Callable<Integer> {
                 throw new UsageException("-passwords: token '" + redact(e.substring(0, colon))
                         + "' is too short (must be " + ServerConfig.MIN_TOKEN_LENGTH + " chars)");
             }
-            map.put(e.substring(0, colon), e.substring(colon + 1));
+            // as -passwords-file: a token given twice is a mistake, not "the last one wins"
+            if (map.putIfAbsent(e.substring(0, colon), e.substring(colon + 1)) != null) {
+                throw new UsageException("-passwords: token '" + redact(e.substring(0, colon)) + "' is listed twice");
+            }
         }
         return map;
     }

@@ -129,6 +129,16 @@ class SrvOptionsTest {
     }
 
     @Test
+    void aTokenGivenTwiceInPasswordsIsRefusedWithoutEitherPassword() {
+        assertThatThrownBy(() -> config("srv", "-passwords", "token-a-0123456789:first,token-a-0123456789:second"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageContaining("listed twice")
+                .hasMessageNotContaining("first").hasMessageNotContaining("second");
+        assertThatThrownBy(() -> config("srv", "-passwords", "token-a-0123456789:1", "-passwords", "token-a-0123456789:1"))
+                .isInstanceOf(UsageException.class).hasMessageContaining("listed twice");
+    }
+
+    @Test
     void reconnectGraceFromTheCommandLineOrYaml() throws IOException {
         assertThat(config("srv").reconnectGrace()).isEqualTo(Duration.ofSeconds(60));
         assertThat(config("srv", "-reconnect-grace", "5").reconnectGrace()).isEqualTo(Duration.ofSeconds(5));
