@@ -209,9 +209,7 @@ public final class CliCommand implements Callable<Integer> {
             throw new UsageException("-response-timeout must be 1.." + MAX_RESPONSE_TIMEOUT + " seconds, got "
                     + responseTimeout);
         }
-        if (shutdownGrace < 0) {
-            throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
-        }
+        OptionChecks.seconds("-shutdown-grace", shutdownGrace, 0, null);
         AgentConfig.Protocol framing;
         try {
             framing = AgentConfig.Protocol.parse(protocol == null ? "auto" : protocol);

@@ -206,28 +206,17 @@ public final class SrvCommand implements Callable<Integer> {
         if (host == null || host.isBlank()) {
             throw new UsageException("-host must not be empty");
         }
-        if (httpTimeout < 1) {
-            throw new UsageException("-httptimeout must be at least 1 second, got " + httpTimeout);
-        }
-        if (reconnectGrace < 0) {
-            throw new UsageException("-reconnect-grace must be 0 or more seconds, got " + reconnectGrace);
-        }
-        if (maxRequestsPerTunnel < 1) {
-            throw new UsageException("-max-requests-per-tunnel must be at least 1, got " + maxRequestsPerTunnel);
-        }
-        if (maxClientsPerToken < 0) {
-            throw new UsageException("-max-clients-per-token must be 0 (unlimited) or more, got " + maxClientsPerToken);
-        }
-        if (shutdownGrace < 0) {
-            throw new UsageException("-shutdown-grace must be 0 or more seconds, got " + shutdownGrace);
-        }
+        OptionChecks.seconds("-httptimeout", httpTimeout, 1, null);
+        OptionChecks.seconds("-reconnect-grace", reconnectGrace, 0, "never wait for an absent agent");
+        OptionChecks.atLeast("-max-requests-per-tunnel", maxRequestsPerTunnel, 1);
+        OptionChecks.zeroOrMore("-max-clients-per-token", maxClientsPerToken);
+        OptionChecks.seconds("-shutdown-grace", shutdownGrace, 0, null);
+        checkLimits();
         String bp = basePath == null ? "" : basePath.trim();
         if (!bp.isEmpty() && (bp.contains("?") || bp.contains("#") || bp.contains(" "))) {
             throw new UsageException("-base-path must be a plain path such as /wstunnel, got '" + basePath + "'");
         }
-        if (reloadInterval < 0) {
-            throw new UsageException("-reload-interval must be 0 (never) or more seconds, got " + reloadInterval);
-        }
+        OptionChecks.seconds("-reload-interval", reloadInterval, 0, "never");
         Map<String, String> plainPasswords = parsePasswords(passwords);
         String pwFile = passwordsFile == null ? "" : passwordsFile.trim();
         try {
@@ -273,6 +262,27 @@ public final class SrvCommand implements Callable<Integer> {
                         .filter(c -> !c.isEmpty()).toList())
                 .auditLog(auditLog == null ? "" : auditLog.trim())
                 .build();
+    }
+
+    /** The limit options, each with its own one-line error (Limits and Settings would only say "invalid"). */
+    private void checkLimits() {
+        OptionChecks.atLeast("-max-header-bytes", maxHeaderBytes, io.wstunnel.srv.limits.Limits.MIN_HEADER_BYTES);
+        OptionChecks.atLeast("-max-uri-length", maxUriLength, io.wstunnel.srv.limits.Limits.MIN_URI_LENGTH);
+        OptionChecks.zeroOrMore("-max-body-bytes", maxBodyBytes);
+        OptionChecks.rate("-rate-limit", rateLimit);
+        OptionChecks.atLeast("-rate-burst", rateBurst, 1);
+        OptionChecks.zeroOrMore("-max-conns-per-addr", maxConnsPerAddr);
+        OptionChecks.seconds("-idle-timeout", idleTimeout, 1, null);
+        OptionChecks.seconds("-header-timeout", headerTimeout, 1, null);
+        OptionChecks.seconds("-read-timeout", readTimeout, 1, null);
+        OptionChecks.zeroOrMore("-max-tunnels", maxTunnels);
+        OptionChecks.atLeast("-max-streams-per-agent", maxStreamsPerAgent, 1);
+        OptionChecks.seconds("-hello-timeout", helloTimeout, 1, null);
+        OptionChecks.atLeast("-agent-frame-rate", agentFrameRate, 1);
+        OptionChecks.range("-max-frame-payload", maxFramePayload, io.wstunnel.protocol.Settings.MIN_FRAME_PAYLOAD,
+                io.wstunnel.protocol.Settings.MAX_FRAME_PAYLOAD);
+        OptionChecks.atLeast("-stream-window", streamWindow, 1);
+        OptionChecks.atLeast("-max-stream-window", maxStreamWindow, 1);
     }
 
     /** The TLS options, with their files read once so that a bad file is a one-line usage error. */

@@ -178,6 +178,8 @@ class CliOptionsTest {
         "-tunnel ws://h -token 0123456789abcdef -response-timeout 0|-response-timeout must be 1..604800 seconds, got 0",
         "-tunnel ws://h -token 0123456789abcdef -response-timeout 604801|-response-timeout must be 1..604800 seconds",
         "-tunnel ws://h -token 0123456789abcdef -response-timeout soon|-response-timeout",
+        "-tunnel ws://h -token 0123456789abcdef -shutdown-grace -1|-shutdown-grace must be 0..31536000 seconds, got -1",
+        "-tunnel ws://h -token 0123456789abcdef -shutdown-grace 31536001|-shutdown-grace must be 0..31536000 seconds, got 31536001",
         "-tunnel ws://h -token 0123456789abcdef -proxy notaurl|-proxy must be an http:// proxy URL, http://[user:pass@]host[:port], got 'notaurl'",
         "-tunnel ws://h -token 0123456789abcdef -proxy proxy:3128|-proxy must be an http:// proxy URL",
         "-tunnel ws://h -token 0123456789abcdef -proxy http://|-proxy",

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,10 +71,11 @@ class SrvOptionsTest {
         assertThat(l.maxStreamWindow()).isEqualTo(65536);
         assertThat(l.agentWindowBudget()).isEqualTo(2 * 65536);
         assertThatThrownBy(() -> config("srv", "-max-stream-window", "0")).isInstanceOf(UsageException.class)
-                .hasMessageContaining("max stream window");
+                .hasMessage("-max-stream-window must be at least 1, got 0");
         assertThatThrownBy(() -> config("srv", "-max-header-bytes", "10")).isInstanceOf(UsageException.class)
-                .hasMessageContaining("max header bytes");
-        assertThatThrownBy(() -> config("srv", "-max-frame-payload", "10")).isInstanceOf(UsageException.class);
+                .hasMessage("-max-header-bytes must be at least 1024, got 10");
+        assertThatThrownBy(() -> config("srv", "-max-frame-payload", "10")).isInstanceOf(UsageException.class)
+                .hasMessage("-max-frame-payload must be 1024..16777216, got 10");
     }
 
     @ParameterizedTest
@@ -286,10 +288,42 @@ class SrvOptionsTest {
         "-httptimeout 0|-httptimeout",
         "-max-requests-per-tunnel 0|-max-requests-per-tunnel",
         "-max-clients-per-token -1|-max-clients-per-token",
+        "-httptimeout 31536001|-httptimeout must be 1..31536000 seconds, got 31536001",
+        "-reconnect-grace -1|-reconnect-grace must be 0..31536000 seconds (0 = never wait for an absent agent), got -1",
+        "-reconnect-grace 9223372036854775807|-reconnect-grace must be 0..31536000 seconds",
+        "-shutdown-grace -1|-shutdown-grace must be 0..31536000 seconds, got -1",
+        "-shutdown-grace 31536001|-shutdown-grace must be 0..31536000 seconds, got 31536001",
+        "-reload-interval -1|-reload-interval must be 0..31536000 seconds (0 = never), got -1",
+        "-reload-interval 31536001|-reload-interval must be 0..31536000 seconds (0 = never), got 31536001",
+        "-max-header-bytes 1023|-max-header-bytes must be at least 1024, got 1023",
+        "-max-uri-length 255|-max-uri-length must be at least 256, got 255",
+        "-max-body-bytes -1|-max-body-bytes must be 0 (unlimited) or more, got -1",
+        "-rate-limit -1|-rate-limit must be 0 (unlimited) or a number of at least 0.001 per second, got -1.0",
+        "-rate-limit 0.0001|-rate-limit must be 0 (unlimited) or a number of at least 0.001 per second, got 1.0E-4",
+        "-rate-limit NaN|-rate-limit must be 0 (unlimited) or a number of at least 0.001 per second, got NaN",
+        "-rate-limit Infinity|-rate-limit must be 0 (unlimited) or a number of at least 0.001 per second, got Infinity",
+        "-rate-burst 0|-rate-burst must be at least 1, got 0",
+        "-max-conns-per-addr -1|-max-conns-per-addr must be 0 (unlimited) or more, got -1",
+        "-idle-timeout 0|-idle-timeout must be 1..31536000 seconds, got 0",
+        "-idle-timeout 31536001|-idle-timeout must be 1..31536000 seconds, got 31536001",
+        "-header-timeout 0|-header-timeout must be 1..31536000 seconds, got 0",
+        "-header-timeout -5|-header-timeout must be 1..31536000 seconds, got -5",
+        "-read-timeout 0|-read-timeout must be 1..31536000 seconds, got 0",
+        "-read-timeout 31536001|-read-timeout must be 1..31536000 seconds, got 31536001",
+        "-max-tunnels -1|-max-tunnels must be 0 (unlimited) or more, got -1",
+        "-max-streams-per-agent 0|-max-streams-per-agent must be at least 1, got 0",
+        "-hello-timeout 0|-hello-timeout must be 1..31536000 seconds, got 0",
+        "-hello-timeout 31536001|-hello-timeout must be 1..31536000 seconds, got 31536001",
+        "-agent-frame-rate 0|-agent-frame-rate must be at least 1, got 0",
+        "-max-frame-payload 1023|-max-frame-payload must be 1024..16777216, got 1023",
+        "-max-frame-payload 16777217|-max-frame-payload must be 1024..16777216, got 16777217",
+        "-stream-window 0|-stream-window must be at least 1, got 0",
+        "-max-stream-window -1|-max-stream-window must be at least 1, got -1",
         "-log-level loud|-log-level",
         "-port|-port",
         "-prot 8080|-prot",
     })
+    @Timeout(30) // a value wrongly accepted would start a server that runs on
     void badValuesExitNonZeroWithOneLine(String spec) {
         String[] parts = spec.split("\\|");
         String[] args = ("srv " + parts[0]).split(" ");
@@ -298,6 +332,26 @@ class SrvOptionsTest {
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).hasLineCount(1).startsWith("wstunnel srv: ").contains(parts[1])
                 .doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    /** The ends of every range are accepted (0 wherever it means "unlimited" or "never"). */
+    @Test
+    void rangeEndsAreAccepted() {
+        ServerConfig low = config("srv", "-httptimeout", "1", "-reconnect-grace", "0", "-shutdown-grace", "0",
+                "-reload-interval", "0", "-max-header-bytes", "1024", "-max-uri-length", "256", "-max-body-bytes", "0",
+                "-rate-limit", "0.001", "-rate-burst", "1", "-max-conns-per-addr", "0", "-idle-timeout", "1",
+                "-header-timeout", "1", "-read-timeout", "1", "-max-tunnels", "0", "-max-streams-per-agent", "1",
+                "-hello-timeout", "1", "-agent-frame-rate", "1", "-max-frame-payload", "1024", "-stream-window", "1",
+                "-max-stream-window", "1");
+        assertThat(low.limits().requestsPerSecond()).isEqualTo(0.001);
+        assertThat(low.reconnectGrace()).isZero();
+        String year = String.valueOf(OptionChecks.MAX_SECONDS);
+        ServerConfig high = config("srv", "-httptimeout", year, "-reconnect-grace", year, "-shutdown-grace", year,
+                "-reload-interval", year, "-idle-timeout", year, "-header-timeout", year, "-read-timeout", year,
+                "-hello-timeout", year, "-max-frame-payload", "16777216", "-rate-limit", "1e9");
+        assertThat(high.httpTimeout()).isEqualTo(Duration.ofDays(365));
+        assertThat(high.limits().agentHelloTimeout()).isEqualTo(Duration.ofDays(365));
+        assertThat(high.settings().maxFramePayload()).isEqualTo(16777216);
     }
 
     @Test

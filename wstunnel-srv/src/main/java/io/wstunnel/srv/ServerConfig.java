@@ -12,15 +12,15 @@ import java.util.Objects;
  * @param host                  address to bind
  * @param port                  port to bind (0 = ephemeral)
  * @param basePath              prefix of every endpoint, "" or "/p" (no trailing slash)
- * @param httpTimeout           deadline of a tunnelled request, queueing included (504 after)
- * @param wsTimeout             an agent socket silent for this long is closed as dead
+ * @param httpTimeout           deadline of a tunnelled request, queueing included (504 after); positive
+ * @param wsTimeout             an agent socket silent for this long is closed as dead; positive
  * @param maxRequestsPerTunnel  requests that may wait per token for an agent stream (504 beyond)
  * @param maxClientsPerToken    agents per token, 0 = unlimited (429 beyond)
  * @param passwords             token → password; tokens not listed need none
- * @param shutdownGrace         how long in-flight requests may run after a stop is requested
+ * @param shutdownGrace         how long in-flight requests may run after a stop is requested (0 or more)
  * @param settings              what the server is willing to receive on each v2 agent socket
- * @param tokenIdleTimeout      a token with no agent and no traffic for this long is forgotten
- * @param maxQueuedBytesPerAgent cap on bytes queued for sending on one agent socket
+ * @param tokenIdleTimeout      a token with no agent for this long is forgotten (positive)
+ * @param maxQueuedBytesPerAgent cap on bytes queued for sending on one agent socket (at least 1)
  * @param adminToken            bearer token non-loopback callers must present to the admin endpoints
  *                              and /metrics; "" = admin endpoints answer loopback callers only
  * @param adminListen           "host:port" of a separate listener for the admin endpoints and /metrics,
@@ -85,6 +85,24 @@ public record ServerConfig(
         }
         if (maxClientsPerToken < 0) {
             throw new IllegalArgumentException("max clients per token must be 0 (unlimited) or more");
+        }
+        requirePositive(httpTimeout, "http timeout");
+        requirePositive(wsTimeout, "ws timeout");
+        requirePositive(tokenIdleTimeout, "token idle timeout");
+        Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        if (shutdownGrace.isNegative()) {
+            throw new IllegalArgumentException("shutdown grace must be 0 or more");
+        }
+        Objects.requireNonNull(settings, "settings");
+        if (maxQueuedBytesPerAgent < 1) {
+            throw new IllegalArgumentException("max queued bytes per agent must be at least 1");
+        }
+    }
+
+    private static void requirePositive(Duration d, String what) {
+        Objects.requireNonNull(d, what);
+        if (d.isNegative() || d.isZero()) {
+            throw new IllegalArgumentException(what + " must be positive, got " + d);
         }
     }
 

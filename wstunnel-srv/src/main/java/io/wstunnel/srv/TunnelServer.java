@@ -43,8 +43,8 @@ public final class TunnelServer implements AutoCloseable {
     private TunnelServer(ServerConfig config) {
         this.config = config;
         this.admin = new io.wstunnel.srv.admin.AdminHub(config);
-        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken(), admin,
-                config.reconnectGrace(), System::nanoTime);
+        this.registry = new TokenRegistry(config.maxRequestsPerTunnel(), config.maxClientsPerToken(),
+                config.limits().maxTunnels(), admin, config.reconnectGrace(), System::nanoTime);
         admin.attach(registry);
         this.requestLog = new RequestLog(admin);
         this.housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {

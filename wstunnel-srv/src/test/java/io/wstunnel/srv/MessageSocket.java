@@ -29,6 +29,8 @@ public final class MessageSocket<M> {
     public final BlockingQueue<M> messages = new LinkedBlockingQueue<>();
     /** The close code the server sent (1005 when it sent none), or -1 when the socket failed. */
     public final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    /** The reason of the server's close, once {@link #closed} is complete ("" for none). */
+    public volatile String closeReason = "";
     private final AtomicInteger pongs = new AtomicInteger();
     private final AtomicLong partialBytes = new AtomicLong();
     private final WebSocket ws;
@@ -136,6 +138,7 @@ public final class MessageSocket<M> {
 
         @Override
         public CompletionStage<?> onClose(WebSocket w, int statusCode, String reason) {
+            closeReason = reason;
             closed.complete(statusCode);
             return null;
         }

@@ -17,13 +17,13 @@ import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.http.PlainText;
 import io.wstunnel.srv.legacy.LegacyAgents;
 import io.wstunnel.srv.tunnel.TokenRegistry;
-import io.wstunnel.srv.tunnel.Tunnel;
 import io.wstunnel.srv.ws.RawWebSocket;
 import io.wstunnel.srv.ws.WsFrames;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
@@ -46,6 +46,7 @@ public final class AgentEndpoint implements HttpHandler {
     private final BooleanSupplier shuttingDown;
     private final SessionTracker tracker;
     private final WebSocketProtocolHandshakeHandler upgrade;
+    private final Consumer<String> beforeJoin;
 
     /** Keeps the live sessions for shutdown and statistics. */
     public interface SessionTracker {
@@ -62,6 +63,16 @@ public final class AgentEndpoint implements HttpHandler {
     /** @param auth passwords (plain and hashed) and the client-certificate check of agents */
     public AgentEndpoint(ServerConfig config, io.wstunnel.srv.auth.AgentAuth auth, TokenRegistry registry,
                          BooleanSupplier shuttingDown, SessionTracker tracker) {
+        this(config, auth, registry, shuttingDown, tracker, token -> { });
+    }
+
+    /**
+     * @param beforeJoin told the token of every upgraded agent just before it joins: tests take the last
+     *                   place there, as a competing handshake would between the early check and the join
+     */
+    AgentEndpoint(ServerConfig config, io.wstunnel.srv.auth.AgentAuth auth, TokenRegistry registry,
+                  BooleanSupplier shuttingDown, SessionTracker tracker, Consumer<String> beforeJoin) {
+        this.beforeJoin = beforeJoin;
         this.config = config;
         this.auth = auth;
         this.registry = registry;
@@ -116,17 +127,10 @@ public final class AgentEndpoint implements HttpHandler {
             PlainText.send(exchange, 401, authError);
             return;
         }
-        Tunnel known = registry.get(token);
-        if (config.maxClientsPerToken() > 0 && known != null && known.agentCount() >= config.maxClientsPerToken()) {
-            log.info("agent {} refused for tunnel {}: {} agents already", remote, TokenRegistry.cut(token), known.agentCount());
-            PlainText.send(exchange, 429, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
-            return;
-        }
-        int maxTunnels = config.limits().maxTunnels();
-        if (maxTunnels > 0 && known == null && registry.size() >= maxTunnels) {
-            log.warn("agent {} refused for new tunnel {}: the server already has {} tunnels (limit)", remote,
-                    TokenRegistry.cut(token), registry.size());
-            PlainText.send(exchange, 503, "Server tunnel limit reached (" + maxTunnels + " tunnels); try again later");
+        TokenRegistry.Refusal full = registry.admission(token); // early, for a plain answer: join decides
+        if (full != null) {
+            full.log(log, remote, token);
+            PlainText.send(exchange, full.status(), full.text());
             return;
         }
         // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
@@ -180,6 +184,7 @@ public final class AgentEndpoint implements HttpHandler {
     private void onConnect(WebSocketHttpExchange exchange, WebSocketChannel channel) {
         AgentHello hello = exchange.getAttachment(HELLO);
         if (hello != null && hello.legacy() && LegacyAgents.isLegacy(channel)) {
+            beforeJoin.accept(hello.token());
             LegacyAgents.start(channel, registry, hello.token(), config, hello.remote(), hello.clientVersion());
             return;
         }
@@ -188,13 +193,15 @@ public final class AgentEndpoint implements HttpHandler {
 
     private void startV2(RawWebSocket socket, AgentHello hello) {
         V2Session[] holder = new V2Session[1];
-        TokenRegistry.Joined<V2Session> joined = registry.join(hello.token(), tunnel -> holder[0] = new V2Session(
+        beforeJoin.accept(hello.token());
+        TokenRegistry.JoinResult<V2Session> joined = registry.join(hello.token(), tunnel -> holder[0] = new V2Session(
                 socket, tunnel, config.settings(), config.wsTimeout(), config.maxQueuedBytesPerAgent(), hello.remote(),
                 hello.clientVersion(), () -> tracker.closed(holder[0]), config.limits()));
-        if (joined == null) {
-            // Lost a race with another agent of the same token.
+        if (joined.refused() != null) {
+            // Passed the early check but lost the last place to another handshake: the 101 is out, so close.
+            joined.refused().log(log, hello.remote(), hello.token());
             socket.start(message -> { }); // read (and drop) until the close handshake ends
-            socket.close(1008, "Maximum number of clients (" + config.maxClientsPerToken() + ") reached for this token");
+            socket.close(joined.refused().closeCode(), joined.refused().text());
             return;
         }
         V2Session session = joined.agent();

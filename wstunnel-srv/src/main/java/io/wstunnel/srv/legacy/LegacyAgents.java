@@ -4,7 +4,6 @@ import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.tunnel.TokenRegistry;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,11 +31,11 @@ public final class LegacyAgents {
     /** Joins the token's tunnel and starts serving; the handshake checks have passed. */
     public static void start(WebSocketChannel channel, TokenRegistry registry, String token, ServerConfig config,
                              String remote, String clientVersion) {
-        TokenRegistry.Joined<LegacySession> joined = registry.join(token, tunnel -> new LegacySession(channel, tunnel,
+        TokenRegistry.JoinResult<LegacySession> joined = registry.join(token, tunnel -> new LegacySession(channel, tunnel,
                 config.wsTimeout(), uploadStall(), config.settings().initialWindow(), remote, clientVersion, () -> { }));
-        if (joined == null) {
-            log.info("tunnel {} legacy agent {} refused: client limit reached", TokenRegistry.cut(token), remote);
-            WebSockets.sendClose(ByteBuffer.allocate(0), channel, null);
+        if (joined.refused() != null) { // passed the handshake's early check, lost the last place: close as V2 does
+            joined.refused().log(log, remote, token);
+            WebSockets.sendClose(joined.refused().closeCode(), joined.refused().text(), channel, null);
             return;
         }
         log.info("tunnel {} agent connected from {} (version '{}', legacy framing)", joined.tunnel().tokenId(), remote,

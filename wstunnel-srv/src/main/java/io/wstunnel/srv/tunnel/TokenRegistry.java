@@ -21,6 +21,9 @@ public final class TokenRegistry {
     private final ConcurrentHashMap<String, Tunnel> tunnels = new ConcurrentHashMap<>();
     private final int maxQueued;
     private final int maxAgents;
+    /** Tokens held at once, 0 = unlimited; with a limit, every creation holds {@link #creation}. */
+    private final int maxTunnels;
+    private final Object creation = new Object();
     private final Tunnel.AgentListener listener;
     private final Duration reconnectGrace;
     private final LongSupplier clock;
@@ -41,8 +44,19 @@ public final class TokenRegistry {
      */
     public TokenRegistry(int maxQueued, int maxAgents, Tunnel.AgentListener listener, Duration reconnectGrace,
                          LongSupplier clock) {
+        this(maxQueued, maxAgents, 0, listener, reconnectGrace, clock);
+    }
+
+    /**
+     * @param maxAgents  agents per token, 0 = unlimited
+     * @param maxTunnels tokens held at once, 0 = unlimited: {@link #join} never makes the tunnel of a new
+     *                   token past it
+     */
+    public TokenRegistry(int maxQueued, int maxAgents, int maxTunnels, Tunnel.AgentListener listener,
+                         Duration reconnectGrace, LongSupplier clock) {
         this.maxQueued = maxQueued;
         this.maxAgents = maxAgents;
+        this.maxTunnels = maxTunnels;
         this.listener = listener;
         this.reconnectGrace = reconnectGrace;
         this.clock = clock;
@@ -57,8 +71,68 @@ public final class TokenRegistry {
         return tunnels.computeIfAbsent(token, t -> new Tunnel(t, maxQueued, maxAgents, listener, reconnectGrace, clock));
     }
 
-    /** An agent and the tunnel it joined. */
-    public record Joined<A extends AgentConnection>(Tunnel tunnel, A agent) {
+    /**
+     * The token's tunnel, made if the token is new and the registry holds fewer than maxTunnels; null if
+     * it is new and the registry is full. Invariant: {@code size() <= maxTunnels}, since every creation
+     * under a limit checks the size and creates under one lock (removals only shrink the map).
+     */
+    private Tunnel getOrCreateWithinLimit(String token) {
+        Tunnel t = tunnels.get(token);
+        if (t != null || maxTunnels <= 0) {
+            return t != null ? t : getOrCreate(token);
+        }
+        synchronized (creation) {
+            t = tunnels.get(token);
+            if (t == null && tunnels.size() < maxTunnels) {
+                t = getOrCreate(token);
+            }
+            return t;
+        }
+    }
+
+    /**
+     * Why an agent may not join a token: the handshake answers it with {@code status}; once the socket
+     * is open (a handshake that passed {@link #admission} lost a race for the last place), the agent
+     * is closed with {@code closeCode}. The text is the same either way.
+     */
+    public record Refusal(int status, int closeCode, String text) {
+        static Refusal clientLimit(int max) {
+            return new Refusal(429, 1008, "Maximum number of clients (" + max + ") reached for this token");
+        }
+
+        static Refusal tunnelLimit(int max) {
+            return new Refusal(503, 1013, "Server tunnel limit reached (" + max + " tunnels); try again later");
+        }
+
+        /** One log line per refused agent: WARN when the whole server is full, INFO when one token is. */
+        public void log(Logger log, String remote, String token) {
+            if (status == 503) {
+                log.warn("agent {} refused for new tunnel {}: {}", remote, cut(token), text);
+            } else {
+                log.info("agent {} refused for tunnel {}: {}", remote, cut(token), text);
+            }
+        }
+    }
+
+    /**
+     * What {@link #join} did: the tunnel and the agent that joined it, or (both null) why it was refused.
+     */
+    public record JoinResult<A extends AgentConnection>(Tunnel tunnel, A agent, Refusal refused) {
+        static <A extends AgentConnection> JoinResult<A> refused(Refusal why) {
+            return new JoinResult<>(null, null, why);
+        }
+    }
+
+    /**
+     * The handshake's early answer, before the socket is open: the refusal {@link #join} would give if
+     * nothing changed meanwhile, or null. Not atomic with the join, which decides.
+     */
+    public Refusal admission(String token) {
+        Tunnel t = tunnels.get(token);
+        if (t == null) {
+            return maxTunnels > 0 && tunnels.size() >= maxTunnels ? Refusal.tunnelLimit(maxTunnels) : null;
+        }
+        return maxAgents > 0 && t.agentCount() >= maxAgents ? Refusal.clientLimit(maxAgents) : null;
     }
 
     /**
@@ -71,18 +145,25 @@ public final class TokenRegistry {
      * forgotten tunnel out of the map itself (the sweep may not have yet) and tries a fresh one, which
      * cannot be forgotten before it has been agentless for a whole idle timeout.
      *
-     * @param newAgent makes the agent for a tunnel; called again (for a fresh tunnel) after a lost race
-     * @return null if the token already has its maximum number of agents
+     * <p>The limits are checked here, atomically with the join: the token's agent count by
+     * {@link Tunnel#addAgent} under the tunnel's monitor, the number of tokens when a tunnel is made
+     * (see {@link #getOrCreateWithinLimit}).
+     *
+     * @param newAgent makes the agent for a tunnel; called again (for a fresh tunnel) after a lost race,
+     *                 not at all when the token is new and the registry holds maxTunnels tokens
      */
-    public <A extends AgentConnection> Joined<A> join(String token, Function<Tunnel, A> newAgent) {
+    public <A extends AgentConnection> JoinResult<A> join(String token, Function<Tunnel, A> newAgent) {
         while (true) {
-            Tunnel t = getOrCreate(token);
+            Tunnel t = getOrCreateWithinLimit(token);
+            if (t == null) {
+                return JoinResult.refused(Refusal.tunnelLimit(maxTunnels));
+            }
             A agent = newAgent.apply(t);
             switch (t.addAgent(agent)) {
                 case JOINED:
-                    return new Joined<>(t, agent);
+                    return new JoinResult<>(t, agent, null);
                 case FULL:
-                    return null;
+                    return JoinResult.refused(Refusal.clientLimit(maxAgents));
                 default: // FORGOTTEN
                     tunnels.remove(token, t);
             }

@@ -149,7 +149,7 @@ class AgentPresenceTest {
         advance(IDLE.plusSeconds(1));
         List<Tunnel> offered = new ArrayList<>();
         FakeAgent[] made = new FakeAgent[1];
-        TokenRegistry.Joined<FakeAgent> joined = registry.join(TOKEN, t -> {
+        TokenRegistry.JoinResult<FakeAgent> joined = registry.join(TOKEN, t -> {
             offered.add(t);
             if (offered.size() == 1) {
                 registry.sweep(IDLE, c -> { }); // between the agent's lookup and its joining
@@ -158,7 +158,7 @@ class AgentPresenceTest {
         });
 
         assertThat(offered.get(0)).isSameAs(idle);
-        assertThat(joined).isNotNull();
+        assertThat(joined.refused()).isNull();
         assertThat(joined.agent()).isSameAs(made[0]);
         Tunnel live = registry.get(TOKEN);
         assertThat(live).as("the token callers reach").isNotNull().isSameAs(joined.tunnel());
