@@ -47,8 +47,12 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         this.events = new EventFeed(audit);
     }
 
-    /** The registry whose tunnels this hub reports on (it must have been built with this hub as listener). */
+    /**
+     * The registry whose tunnels this hub reports on (it must have been built with this hub as listener);
+     * its joins refuse blocked tokens from now on.
+     */
     public void attach(TokenRegistry registry) {
+        registry.gate(control::joinRefusal);
         this.registry = registry;
     }
 
