@@ -5,6 +5,7 @@ import io.undertow.util.Headers;
 import io.wstunnel.srv.http.PlainText;
 import io.wstunnel.srv.tunnel.AgentConnection;
 import io.wstunnel.srv.tunnel.CallerStream;
+import io.wstunnel.srv.tunnel.TokenRegistry;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -15,8 +16,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * Operator control of agents and tokens: the blocked tokens, refusing them at the agent endpoint,
  * reporting refused agent upgrades, and the disconnect, block and unblock actions (each published as
  * an event). The blocked set is a concurrent map, read on every caller request and agent upgrade.
+ *
+ * <p>Invariant: no agent stays joined to a blocked token. A token is added to the set atomically with
+ * respect to joins ({@link TokenRegistry#closingGate}) and every join asks {@link #joinRefusal} first,
+ * so an agent that passed the upgrade's early check joins either before the block (and is disconnected
+ * by it) or after (and is refused: close 1008 with the 403's text).
  */
 final class AdminControl {
+    static final String BLOCKED_TEXT = "Tunnel token blocked by the server administrator";
+    /** The late refusal of an agent whose token was blocked between its upgrade's check and its join. */
+    static final TokenRegistry.Refusal BLOCKED = new TokenRegistry.Refusal(403, 1008, BLOCKED_TEXT);
     /** token id → when it was blocked. */
     final ConcurrentHashMap<String, Instant> blocked = new ConcurrentHashMap<>();
     private final AdminHub hub;
@@ -27,6 +36,11 @@ final class AdminControl {
 
     boolean tokenBlocked(String token) {
         return !blocked.isEmpty() && token != null && blocked.containsKey(TokenIds.id(token));
+    }
+
+    /** The registry's {@link TokenRegistry.Gate}: blocked tokens are refused at join. */
+    TokenRegistry.Refusal joinRefusal(String token) {
+        return tokenBlocked(token) ? BLOCKED : null;
     }
 
     /** An agent's upgrade request was refused with {@code status}. */
@@ -73,7 +87,7 @@ final class AdminControl {
             String remote = AdminHub.hostPort(exchange.getSourceAddress());
             if (tokenBlocked(token)) {
                 agentRefused(token, remote, 403);
-                PlainText.send(exchange, 403, "Tunnel token blocked by the server administrator");
+                PlainText.send(exchange, 403, BLOCKED_TEXT);
                 return;
             }
             exchange.addExchangeCompleteListener((ex, next) -> {
@@ -122,7 +136,8 @@ final class AdminControl {
 
     /** Blocks a token id: its agents are disconnected, its waiting callers answered 403. */
     boolean block(String tokenId, String by) {
-        boolean fresh = blocked.putIfAbsent(tokenId, Instant.now()) == null;
+        // After this, a join in progress has added its agent (the loop below finds it) or will be refused.
+        boolean fresh = hub.registry.closingGate(() -> blocked.putIfAbsent(tokenId, Instant.now()) == null);
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("token_id", tokenId);
         f.put("by", by);
@@ -131,7 +146,7 @@ final class AdminControl {
             if (TokenIds.id(t.token()).equals(tokenId)) {
                 f.put("token", TokenIds.cut(t.token()));
                 for (CallerStream c : t.drainQueue()) {
-                    c.fail(403, "Tunnel token blocked by the server administrator");
+                    c.fail(403, BLOCKED_TEXT);
                 }
                 for (AgentConnection a : t.agents()) {
                     a.goAway("token blocked");

@@ -47,8 +47,12 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         this.events = new EventFeed(audit);
     }
 
-    /** The registry whose tunnels this hub reports on (it must have been built with this hub as listener). */
+    /**
+     * The registry whose tunnels this hub reports on (it must have been built with this hub as listener);
+     * its joins refuse blocked tokens from now on.
+     */
     public void attach(TokenRegistry registry) {
+        registry.gate(control::joinRefusal);
         this.registry = registry;
     }
 
@@ -83,7 +87,7 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         if (ts == null) {
             return; // not in flight (reported twice)
         }
-        metrics.completed(r.tunnel().token(), status, millis);
+        metrics.completed(r.tunnel().token(), status, r.stream() ? -1 : millis);
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("token", ts.cut);
         f.put("token_id", ts.tokenId);
@@ -97,6 +101,9 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         f.put("duration_ms", millis);
         f.put("caller", r.callerAddress());
         f.put("start_time", r.start().toString());
+        if (r.closeCode() != 0) {
+            f.put("close_code", r.closeCode());
+        }
         audit.write("request", f);
     }
 

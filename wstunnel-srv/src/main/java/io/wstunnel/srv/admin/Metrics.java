@@ -119,13 +119,16 @@ final class Metrics implements AutoCloseable {
         token(token).bytesOut().increment(n);
     }
 
+    /** @param millis the request's duration, or -1 for a byte stream (lifetimes are no latencies: not recorded) */
     void completed(String token, int status, long millis) {
         String cls = status >= 100 && status < 600 ? (status / 100) + "xx" : "other";
         byStatusClass.computeIfAbsent(cls, c -> Counter.builder("wstunnel_requests")
                 .description("Completed tunnelled requests by status class (499 = caller went away)")
                 .tag("status_class", c).register(registry)).increment();
         token(token).requests().increment();
-        duration.record(Duration.ofMillis(millis));
+        if (millis >= 0) {
+            duration.record(Duration.ofMillis(millis));
+        }
     }
 
     void reject(String reason) {

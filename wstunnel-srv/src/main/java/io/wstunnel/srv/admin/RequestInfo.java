@@ -4,9 +4,13 @@ import io.wstunnel.srv.tunnel.Tunnel;
 import java.time.Instant;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** One tunnelled request as the operator side sees it. Byte counters move while the request flows. */
+/**
+ * One tunnelled request as the operator side sees it: an HTTP exchange or a byte stream (a WebSocket
+ * passthrough or a TCP stream, {@link #stream()}). Byte counters move while the request flows.
+ */
 public final class RequestInfo {
     private final String requestId;
+    private final boolean stream;
     private final Tunnel tunnel;
     private final String method;
     private final String uri;
@@ -16,8 +20,18 @@ public final class RequestInfo {
     final AtomicLong bytesIn = new AtomicLong();
     final AtomicLong bytesOut = new AtomicLong();
     volatile String agentId = "";
+    /** The WebSocket close code the server sent the caller of a TCP stream, 0 if none (yet). */
+    private volatile int closeCode;
 
+    /** An HTTP exchange. */
     public RequestInfo(String requestId, Tunnel tunnel, String method, String uri, String callerAddress) {
+        this(requestId, tunnel, method, uri, callerAddress, false);
+    }
+
+    /** @param stream a WebSocket passthrough or TCP stream: long-lived, its duration is its lifetime */
+    public RequestInfo(String requestId, Tunnel tunnel, String method, String uri, String callerAddress,
+                       boolean stream) {
+        this.stream = stream;
         this.requestId = requestId;
         this.tunnel = tunnel;
         this.method = method;
@@ -36,6 +50,19 @@ public final class RequestInfo {
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    public boolean stream() {
+        return stream;
+    }
+
+    public int closeCode() {
+        return closeCode;
+    }
+
+    /** Records the close code the server sent the caller (TCP streams), before the request completes. */
+    public void closeCode(int code) {
+        this.closeCode = code;
     }
 
     public Tunnel tunnel() {

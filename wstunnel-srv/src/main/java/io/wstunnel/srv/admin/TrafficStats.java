@@ -43,7 +43,10 @@ final class TrafficStats {
         stats(r.tunnel().token()).bytesOut.add(n);
     }
 
-    /** Counts a finished request once: 2xx/3xx as completed, the rest as errored. */
+    /**
+     * Counts a finished request once: 2xx/3xx as completed, and 101 (a byte stream that was established),
+     * the rest as errored.
+     */
     TokenStats completed(RequestInfo r, int status) {
         if (!active.remove(r)) {
             return null;
@@ -51,7 +54,7 @@ final class TrafficStats {
         TokenStats ts = stats(r.tunnel().token());
         ts.inFlight.decrementAndGet();
         Instant now = Instant.now();
-        if (status >= 200 && status < 400) {
+        if (status == 101 || status >= 200 && status < 400) {
             completed.increment();
             ts.completed.increment();
             ts.lastSuccessTime = now;

@@ -68,7 +68,8 @@ public final class AgentEndpoint implements HttpHandler {
 
     /**
      * @param beforeJoin told the token of every upgraded agent just before it joins: tests take the last
-     *                   place there, as a competing handshake would between the early check and the join
+     *                   place (or block the token) there, as a competing handshake (or the admin) would
+     *                   between the early check and the join
      */
     AgentEndpoint(ServerConfig config, io.wstunnel.srv.auth.AgentAuth auth, TokenRegistry registry,
                   BooleanSupplier shuttingDown, SessionTracker tracker, Consumer<String> beforeJoin) {
@@ -198,7 +199,8 @@ public final class AgentEndpoint implements HttpHandler {
                 socket, tunnel, config.settings(), config.wsTimeout(), config.maxQueuedBytesPerAgent(), hello.remote(),
                 hello.clientVersion(), () -> tracker.closed(holder[0]), config.limits()));
         if (joined.refused() != null) {
-            // Passed the early check but lost the last place to another handshake: the 101 is out, so close.
+            // Passed the early checks but lost the last place to another handshake, or the token was blocked
+            // meanwhile: the 101 is out, so close.
             joined.refused().log(log, hello.remote(), hello.token());
             socket.start(message -> { }); // read (and drop) until the close handshake ends
             socket.close(joined.refused().closeCode(), joined.refused().text());

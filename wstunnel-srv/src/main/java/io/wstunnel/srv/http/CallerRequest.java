@@ -58,7 +58,7 @@ public final class CallerRequest extends OwnedCallerStream {
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
     void start() {
-        requestLog.started(this);
+        requestLog.started(info);
         exchange.addExchangeCompleteListener((ex, next) -> {
             if (phase() != Phase.DONE) {
                 callerGone("exchange ended early");
@@ -208,13 +208,9 @@ public final class CallerRequest extends OwnedCallerStream {
     private void logCompletion() {
         if (!logged) {
             logged = true;
-            requestLog.completed(this, status == 0 ? exchange.getStatusCode() : status, body.bytesIn(),
+            requestLog.completed(info, status == 0 ? exchange.getStatusCode() : status, body.bytesIn(),
                     response.bytesOut(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos));
         }
-    }
-
-    String tokenId() {
-        return tunnel().tokenId();
     }
 
     io.wstunnel.srv.admin.RequestInfo info() {

@@ -1,10 +1,15 @@
 package io.wstunnel.srv.http;
 
+import io.wstunnel.srv.admin.RequestInfo;
 import io.wstunnel.srv.tunnel.TokenRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One INFO line when a tunnelled request arrives and one when it completes; counts what is in flight. */
+/**
+ * One INFO line when a tunnelled request arrives and one when it completes, for HTTP exchanges and byte
+ * streams (WebSocket passthrough, TCP) alike, with the operator events (statistics, in-flight view,
+ * audit record) that go with them; counts the HTTP requests in flight.
+ */
 public class RequestLog {
     private static final Logger log = LoggerFactory.getLogger("io.wstunnel.srv.requests");
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
@@ -19,24 +24,40 @@ public class RequestLog {
         this.events = events;
     }
 
-    io.wstunnel.srv.admin.ServerEvents events() {
+    public io.wstunnel.srv.admin.ServerEvents events() {
         return events;
     }
 
-    void started(CallerRequest r) {
-        inFlight.incrementAndGet();
-        events.requestStarted(r.info());
+    /** The request arrived (call once); a byte stream is not counted in {@link #inFlight()}. */
+    public void started(RequestInfo r) {
+        if (!r.stream()) {
+            inFlight.incrementAndGet();
+        }
+        events.requestStarted(r);
         if (log.isInfoEnabled()) {
-            log.info("req {} tunnel {} {} {}", r.requestId(), r.tokenId(), r.head().method(), shown(r.head().target()));
+            log.info("req {} tunnel {} {} {}", r.requestId(), r.tunnel().tokenId(), r.method(), shown(r.uri()));
         }
     }
 
-    void completed(CallerRequest r, int status, long bytesIn, long bytesOut, long millis) {
-        inFlight.decrementAndGet();
-        events.requestCompleted(r.info(), status, bytesIn, bytesOut, millis);
+    /**
+     * The request is over (call once per started request): {@code status} is what the caller got (499 when
+     * it went away first; 101 for an established byte stream, whose close code, when the server sent one,
+     * ends the line), the bytes are body (stream payload) bytes each way, {@code millis} its duration.
+     */
+    public void completed(RequestInfo r, int status, long bytesIn, long bytesOut, long millis) {
+        if (!r.stream()) {
+            inFlight.decrementAndGet();
+        }
+        events.requestCompleted(r, status, bytesIn, bytesOut, millis);
         if (log.isInfoEnabled()) {
-            log.info("req {} tunnel {} {} {} -> {} in={}B out={}B {}ms", r.requestId(), r.tokenId(), r.head().method(),
-                    shown(r.head().target()), status, bytesIn, bytesOut, millis);
+            if (r.closeCode() == 0) {
+                log.info("req {} tunnel {} {} {} -> {} in={}B out={}B {}ms", r.requestId(), r.tunnel().tokenId(),
+                        r.method(), shown(r.uri()), status, bytesIn, bytesOut, millis);
+            } else {
+                log.info("req {} tunnel {} {} {} -> {} in={}B out={}B {}ms close={}", r.requestId(),
+                        r.tunnel().tokenId(), r.method(), shown(r.uri()), status, bytesIn, bytesOut, millis,
+                        r.closeCode());
+            }
         }
     }
 
@@ -44,7 +65,7 @@ public class RequestLog {
      * A request answered before it reached a tunnel (missing or unknown token, limits, no agent, outside
      * the base path): one INFO line, as a completed request gets. {@code token} may be null.
      */
-    void refused(String token, String method, String path, int status, String reason) {
+    public void refused(String token, String method, String path, int status, String reason) {
         if (log.isInfoEnabled()) {
             log.info("req - tunnel {} {} {} -> {} refused ({})", token == null ? "-" : TokenRegistry.cut(token), method,
                     shown(path), status, reason);

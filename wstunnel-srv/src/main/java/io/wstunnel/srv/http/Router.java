@@ -139,7 +139,7 @@ public final class Router implements HttpHandler {
         io.wstunnel.protocol.RequestHead head = RequestHeads.build(exchange, target, fromTrustedProxy(exchange));
         String requestId = Long.toHexString(ids.incrementAndGet()); // one id per request, whatever it becomes
         if (io.wstunnel.srv.streams.StreamRoutes.route(exchange, tunnel, path, head,
-                requestId, config.httpTimeout().toMillis(), config.settings().initialWindow())) {
+                requestId, config.httpTimeout().toMillis(), config.settings().initialWindow(), requestLog)) {
             return; // WebSocket passthrough or /_tcp/<name>: a byte stream, not an HTTP exchange
         }
         CallerRequest request = new CallerRequest(exchange, tunnel, head,

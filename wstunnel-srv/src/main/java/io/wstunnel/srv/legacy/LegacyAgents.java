@@ -33,7 +33,7 @@ public final class LegacyAgents {
                              String remote, String clientVersion) {
         TokenRegistry.JoinResult<LegacySession> joined = registry.join(token, tunnel -> new LegacySession(channel, tunnel,
                 config.wsTimeout(), uploadStall(), config.settings().initialWindow(), remote, clientVersion, () -> { }));
-        if (joined.refused() != null) { // passed the handshake's early check, lost the last place: close as V2 does
+        if (joined.refused() != null) { // passed the handshake's early checks, lost the last place or was blocked: close as V2 does
             joined.refused().log(log, remote, token);
             WebSockets.sendClose(joined.refused().closeCode(), joined.refused().text(), channel, null);
             return;

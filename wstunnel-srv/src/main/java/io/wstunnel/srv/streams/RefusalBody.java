@@ -26,8 +26,8 @@ final class RefusalBody {
         return true;
     }
 
-    /** Sends what was buffered as the response's body and ends the exchange. */
-    void send(HttpServerExchange exchange) {
+    /** Sends what was buffered as the response's body and ends the exchange; returns its length. */
+    int send(HttpServerExchange exchange) {
         int n = 0;
         for (ByteBuffer b : parts) {
             n += b.remaining();
@@ -39,6 +39,7 @@ final class RefusalBody {
         exchange.getResponseHeaders().remove(Headers.TRANSFER_ENCODING);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, n);
         exchange.getResponseSender().send(body);
+        return n;
     }
 
     /** Lets go of what was buffered. */

@@ -9,6 +9,7 @@ import io.wstunnel.protocol.Header;
 import io.wstunnel.protocol.RequestHead;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.srv.http.PlainText;
+import io.wstunnel.srv.http.RequestLog;
 import io.wstunnel.srv.tunnel.AgentConnection;
 import io.wstunnel.srv.tunnel.Tunnel;
 import java.util.List;
@@ -83,29 +84,40 @@ public final class StreamRoutes {
      * @return true if the request was taken (answered or being bridged)
      */
     public static boolean route(HttpServerExchange exchange, Tunnel tunnel, String path, RequestHead head, String requestId,
-                                long timeoutMillis, int receiveWindow) throws Exception {
+                                long timeoutMillis, int receiveWindow, RequestLog requestLog) throws Exception {
         String tcp = tcpName(path);
         boolean upgrade = isWebSocketUpgrade(exchange);
         if (tcp != null) {
             if (tcp.isEmpty()) {
-                PlainText.send(exchange, 400, "Bad TCP target name in " + TCP_PREFIX + "<name> (letters, digits, '.', '_', '-')");
+                refuse(exchange, tunnel, requestLog, path, "bad_tcp_name",
+                        "Bad TCP target name in " + TCP_PREFIX + "<name> (letters, digits, '.', '_', '-')");
                 return true;
             }
             if (!upgrade) {
-                PlainText.send(exchange, 400, "TCP targets are reached with a WebSocket (GET with Upgrade: websocket)");
+                refuse(exchange, tunnel, requestLog, path, "tcp_without_websocket",
+                        "TCP targets are reached with a WebSocket (GET with Upgrade: websocket)");
                 return true;
             }
             RequestHead tcpHead = new RequestHead("GET", tcp, head.authority(), head.scheme(),
                     head.headers().without((Header h) -> !h.name().regionMatches(true, 0, "X-Forwarded-", 0, 12)));
             new WebSocketProtocolHandshakeHandler((io.undertow.websockets.WebSocketConnectionCallback) (ex, channel) -> new TcpBridge(channel, tunnel, tcpHead, requestId,
-                    timeoutMillis, PING_MILLIS, receiveWindow).start()).handleRequest(exchange);
+                    timeoutMillis, PING_MILLIS, receiveWindow, requestLog, head.target()).start()).handleRequest(exchange);
             return true;
         }
         if (upgrade) {
-            WebSocketPassthrough ws = new WebSocketPassthrough(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow);
+            WebSocketPassthrough ws = new WebSocketPassthrough(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow,
+                    requestLog);
             exchange.dispatch(SameThreadExecutor.INSTANCE, ws::start);
             return true;
         }
         return false;
+    }
+
+    /** A 400 before any stream starts: counted and logged as the router's own refusals are. */
+    private static void refuse(HttpServerExchange exchange, Tunnel tunnel, RequestLog requestLog, String path,
+                               String reason, String text) {
+        requestLog.events().callerRefused(tunnel.token(), PlainText.remote(exchange), 400, reason);
+        requestLog.refused(tunnel.token(), exchange.getRequestMethod().toString(), path, 400, reason);
+        PlainText.send(exchange, 400, text);
     }
 }

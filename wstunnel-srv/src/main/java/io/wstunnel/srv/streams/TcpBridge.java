@@ -31,7 +31,8 @@ import org.xnio.Pooled;
  *
  * <p>Owner: the WebSocket's IO thread; REPLIED (with 200) is the open connection. Memory: at most one
  * client message beyond the send window is held (receives are suspended while it waits), and at most
- * the receive window toward the client.
+ * the receive window toward the client. The caller got its 101 before the stream started, so the request
+ * log reports 101 whatever happens next, with the close code the server sent ({@link StreamLog}).
  */
 public final class TcpBridge extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(TcpBridge.class);
@@ -46,17 +47,21 @@ public final class TcpBridge extends OwnedCallerStream {
     private final ArrayDeque<ByteBuffer> toAgent = new ArrayDeque<>();
     private boolean agentEnded;
     private int inFlightToClient;
+    private final StreamLog streamLog;
 
+    /** @param target the caller's target, {@code /_tcp/<name>} and its query, for the request log */
     public TcpBridge(WebSocketChannel channel, Tunnel tunnel, RequestHead head, String requestId, long timeoutMillis,
-                     long pingMillis, int receiveWindow) {
+                     long pingMillis, int receiveWindow, io.wstunnel.srv.http.RequestLog requestLog, String target) {
         super(channel.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.channel = channel;
+        this.streamLog = new StreamLog(requestLog, requestId, tunnel, target, channel.getSourceAddress());
         this.name = head.target();
         this.pingMillis = pingMillis;
     }
 
     /** Call on the channel's IO thread, right after the handshake. */
     public void start() {
+        streamLog.started();
         channel.addCloseTask(ch -> owner().execute(() -> clientGone("WebSocket closed")));
         channel.getReceiveSetter().set(new Receiver());
         if (!StreamRoutes.someAgentSupports(tunnel(), StreamKind.TCP)) {
@@ -147,7 +152,9 @@ public final class TcpBridge extends OwnedCallerStream {
                 return;
             }
             ByteBuffer b = toAgent.peek();
-            stream().sendData(take(b, room), false);
+            ByteBuffer part = take(b, room);
+            streamLog.in(part.remaining());
+            stream().sendData(part, false);
             if (!b.hasRemaining()) {
                 toAgent.poll();
             }
@@ -183,6 +190,7 @@ public final class TcpBridge extends OwnedCallerStream {
     /** WebSocket send callback (IO thread): the client's socket took {@code n} bytes. */
     private void sent(int n) {
         inFlightToClient -= n;
+        streamLog.out(n);
         if (phase() != Phase.REPLIED) {
             return;
         }
@@ -217,7 +225,7 @@ public final class TcpBridge extends OwnedCallerStream {
             return;
         }
         log.debug("tcp {} client gone: {}", requestId(), why);
-        finish();
+        finish(0);
         IoUtils.safeClose(channel);
     }
 
@@ -227,15 +235,20 @@ public final class TcpBridge extends OwnedCallerStream {
             return;
         }
         log.debug("tcp {} to '{}' closing: {} {}", requestId(), name, code, reason);
-        finish();
+        finish(code);
         WebSockets.sendClose(code, clip(reason), channel, null);
         owner().executeAfter(() -> IoUtils.safeClose(channel), 5, TimeUnit.SECONDS);
     }
 
-    /** Ends the stream (RESET toward the agent if it is still open); no client bytes go to it after. */
-    private void finish() {
+    /**
+     * Ends the stream (RESET toward the agent if it is still open); no client bytes go to it after.
+     *
+     * @param closeCode the close the server is sending the client, 0 when the client left first
+     */
+    private void finish(int closeCode) {
         end("client left");
         toAgent.clear();
+        streamLog.completed(101, closeCode);
     }
 
     /** A close reason must fit a control frame: 123 bytes of UTF-8. */
@@ -285,7 +298,7 @@ public final class TcpBridge extends OwnedCallerStream {
                 return;
             }
             log.debug("tcp {} client closed: {} {}", requestId(), cm.getCode(), cm.getReason());
-            finish(); // the client left: the agent closes the target connection
+            finish(0); // the client left: the agent closes the target connection
         }
 
         @Override

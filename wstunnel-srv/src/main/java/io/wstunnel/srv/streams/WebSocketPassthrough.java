@@ -32,7 +32,9 @@ import org.xnio.conduits.ConduitStreamSourceChannel;
  * <p>Owner: the exchange's IO thread; every tunnel event is posted there, so fields need no lock.
  * State: the routing {@link Phase} and, once REPLIED, the caller side's {@link Mode}.
  * Memory per stream: one read buffer toward the agent, at most the receive window toward the caller.
- * Keep-alive PINGs toward the caller are {@link WsKeepAlive}'s; a refusal's body is {@link RefusalBody}'s.
+ * Keep-alive PINGs toward the caller are {@link WsKeepAlive}'s; a refusal's body is {@link RefusalBody}'s;
+ * the request log lines and audit record are {@link StreamLog}'s: every path to DONE reports
+ * {@link #status} (or 499 if the caller left before its answer).
  */
 public final class WebSocketPassthrough extends OwnedCallerStream {
     private static final Logger log = LoggerFactory.getLogger(WebSocketPassthrough.class);
@@ -59,26 +61,30 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private boolean agentEnded;
     /** Non-null only in REFUSAL_BODY. */
     private RefusalBody refusal;
-    private long bytesIn;
-    private long bytesOut;
+    /** What the caller got once known: the agent's answer (101 or the refusal's), or the server's. */
+    private int status;
     private final WsKeepAlive keepAlive;
+    private final StreamLog streamLog;
 
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
-                                long timeoutMillis, int receiveWindow) {
-        this(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow, StreamRoutes.wsPingMillis());
+                                long timeoutMillis, int receiveWindow, io.wstunnel.srv.http.RequestLog requestLog) {
+        this(exchange, tunnel, head, requestId, timeoutMillis, receiveWindow, StreamRoutes.wsPingMillis(), requestLog);
     }
 
     /** @param pingMillis caller-bound idle time after which a keep-alive PING is injected; 0 disables */
     public WebSocketPassthrough(HttpServerExchange exchange, Tunnel tunnel, RequestHead head, String requestId,
-                                long timeoutMillis, int receiveWindow, long pingMillis) {
+                                long timeoutMillis, int receiveWindow, long pingMillis,
+                                io.wstunnel.srv.http.RequestLog requestLog) {
         super(exchange.getIoThread(), tunnel, head, requestId, timeoutMillis, receiveWindow);
         this.exchange = exchange;
+        this.streamLog = new StreamLog(requestLog, requestId, tunnel, head.target(), exchange.getSourceAddress());
         this.keepAlive = new WsKeepAlive(owner(), pingMillis, () -> in(Mode.SPLICING) && !agentEnded,
                 pending::isEmpty, this::pumpToCaller);
     }
 
     /** Starts routing; call on the owner thread inside a dispatched exchange. */
     public void start() {
+        streamLog.started();
         exchange.addExchangeCompleteListener((ex, next) -> {
             if (phase() == Phase.QUEUED || phase() == Phase.OPENED) {
                 callerGone("exchange ended early");
@@ -134,6 +140,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     @Override
     protected void replied(ResponseHead h, boolean endStream) {
+        status = h.status();
         HeaderMap out = ResponseHeads.apply(exchange, h);
         if (h.status() != 101) {
             // The target refused the upgrade: an ordinary response; its (small) body follows.
@@ -159,7 +166,8 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
 
     private void sendRefusal() {
         end(null); // both sides have ended
-        refusal.send(exchange);
+        streamLog.out(refusal.send(exchange));
+        streamLog.completed(status);
     }
 
     /** The 101 is on the wire: the caller's connection is ours now (its IO thread is the owner). */
@@ -220,7 +228,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                     return;
                 }
                 readBuffer.flip();
-                bytesIn += n;
+                streamLog.in(n);
                 stream().sendData(readBuffer, false);
             }
         } catch (IOException e) {
@@ -235,6 +243,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
                 end("refusal body too large");
                 dropPending();
                 IoUtils.safeClose(exchange.getConnection());
+                streamLog.completed(status);
                 return;
             }
             if (endStream) {
@@ -264,14 +273,13 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
             int took = 0;
             while (!pending.isEmpty()) {
                 ByteBuffer b = pending.peek();
-                int n = sink.write(b);
-                bytesOut += n;
-                took += n;
+                took += sink.write(b);
                 if (b.hasRemaining()) {
                     break;
                 }
                 pending.poll();
             }
+            streamLog.out(took);
             credit(took, agentEnded);
             if (!pending.isEmpty()) {
                 sink.resumeWrites();
@@ -301,9 +309,9 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
     private void finish() {
         end(null); // both sides have ended
         keepAlive.stop();
-        log.debug("ws {} finished: {} bytes in, {} bytes out, {} keep-alive pings", requestId(), bytesIn, bytesOut,
-                keepAlive.pingsSent());
+        log.debug("ws {} finished: {} keep-alive pings", requestId(), keepAlive.pingsSent());
         IoUtils.safeClose(connection);
+        streamLog.completed(101);
     }
 
     @Override
@@ -321,6 +329,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         end(null);
         dropPending();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+        streamLog.completed(status);
     }
 
     private void failNow(int code, String reason) {
@@ -331,11 +340,13 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         end(reason);
         keepAlive.stop();
         if (answered) {
+            status = code;
             exchange.setPersistent(false);
             PlainText.send(exchange, code, reason);
         } else {
             IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
         }
+        streamLog.completed(status);
     }
 
     /** The caller went away: cancel the stream so the agent closes its side. */
@@ -348,6 +359,7 @@ public final class WebSocketPassthrough extends OwnedCallerStream {
         keepAlive.stop();
         dropPending();
         IoUtils.safeClose(connection != null ? connection : exchange.getConnection());
+        streamLog.completed(mode == null ? 499 : status);
     }
 
     /** Lets go of agent bytes the caller will not get. */

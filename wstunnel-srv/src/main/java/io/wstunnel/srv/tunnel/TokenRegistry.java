@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -25,6 +27,10 @@ public final class TokenRegistry {
     private final int maxTunnels;
     private final Object creation = new Object();
     private final Tunnel.AgentListener listener;
+    /** Tokens refused at join whatever the limits (the admin's blocked tokens); see {@link #gate}. */
+    private volatile Gate gate = token -> null;
+    /** Joins hold it shared from the gate check to the agent's addition, {@link #closingGate} exclusively. */
+    private final ReadWriteLock gateLock = new ReentrantReadWriteLock();
     private final Duration reconnectGrace;
     private final LongSupplier clock;
 
@@ -62,6 +68,34 @@ public final class TokenRegistry {
         this.clock = clock;
     }
 
+    /** Decides whether a token's agents may join at all. Quick, non-blocking; called under the gate lock. */
+    @FunctionalInterface
+    public interface Gate {
+        /** @return why agents of {@code token} are refused, or null */
+        Refusal refusal(String token);
+    }
+
+    /** Sets the gate every {@link #join} asks first; set it before agents connect. */
+    public void gate(Gate g) {
+        this.gate = g;
+    }
+
+    /**
+     * Runs {@code change}, which makes the gate refuse more tokens, atomically with respect to every join:
+     * a join either added its agent before {@code change} ran (so the agent is in its tunnel's
+     * {@link Tunnel#agents()} for whoever acts on the change after this returns) or sees the gate's new answer.
+     *
+     * @return what {@code change} returned
+     */
+    public <T> T closingGate(java.util.function.Supplier<T> change) {
+        gateLock.writeLock().lock();
+        try {
+            return change.get();
+        } finally {
+            gateLock.writeLock().unlock();
+        }
+    }
+
     /** @return the tunnel of a known token, or null */
     public Tunnel get(String token) {
         return tunnels.get(token);
@@ -92,8 +126,9 @@ public final class TokenRegistry {
 
     /**
      * Why an agent may not join a token: the handshake answers it with {@code status}; once the socket
-     * is open (a handshake that passed {@link #admission} lost a race for the last place), the agent
-     * is closed with {@code closeCode}. The text is the same either way.
+     * is open (a handshake that passed the early checks lost a race for the last place, or its token was
+     * blocked meanwhile: see {@link Gate}), the agent is closed with {@code closeCode}. The text is the
+     * same either way.
      */
     public record Refusal(int status, int closeCode, String text) {
         static Refusal clientLimit(int max) {
@@ -147,12 +182,23 @@ public final class TokenRegistry {
      *
      * <p>The limits are checked here, atomically with the join: the token's agent count by
      * {@link Tunnel#addAgent} under the tunnel's monitor, the number of tokens when a tunnel is made
-     * (see {@link #getOrCreateWithinLimit}).
+     * (see {@link #getOrCreateWithinLimit}). The {@link Gate} is asked first, and its answer holds until
+     * the agent is added (see {@link #closingGate}); a refused token gets no tunnel.
      *
      * @param newAgent makes the agent for a tunnel; called again (for a fresh tunnel) after a lost race,
      *                 not at all when the token is new and the registry holds maxTunnels tokens
      */
     public <A extends AgentConnection> JoinResult<A> join(String token, Function<Tunnel, A> newAgent) {
+        gateLock.readLock().lock(); // shared: joins do not wait for each other
+        try {
+            Refusal closed = gate.refusal(token);
+            return closed != null ? JoinResult.refused(closed) : joinWithinLimits(token, newAgent);
+        } finally {
+            gateLock.readLock().unlock();
+        }
+    }
+
+    private <A extends AgentConnection> JoinResult<A> joinWithinLimits(String token, Function<Tunnel, A> newAgent) {
         while (true) {
             Tunnel t = getOrCreateWithinLimit(token);
             if (t == null) {
