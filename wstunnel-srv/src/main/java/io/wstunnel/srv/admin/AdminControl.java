@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * by it) or after (and is refused: close 1008 with the 403's text).
  */
 final class AdminControl {
-    static final String BLOCKED_TEXT = "Tunnel token blocked by the server administrator";
+    static final String BLOCKED_TEXT = ServerEvents.BLOCKED_TEXT;
     /** The late refusal of an agent whose token was blocked between its upgrade's check and its join. */
     static final TokenRegistry.Refusal BLOCKED = new TokenRegistry.Refusal(403, 1008, BLOCKED_TEXT);
     /** token id → when it was blocked. */

@@ -39,7 +39,10 @@ public interface ServerEvents {
     default void callerRefused(String token, String remote, int status, String reason) {
     }
 
-    /** True if requests and agents of this token must be refused. */
+    /** The 403 text for a request or an agent of a {@linkplain #tokenBlocked blocked} token. */
+    String BLOCKED_TEXT = "Tunnel token blocked by the server administrator";
+
+    /** True if requests and agents of this token must be refused (403, {@link #BLOCKED_TEXT}). */
     default boolean tokenBlocked(String token) {
         return false;
     }

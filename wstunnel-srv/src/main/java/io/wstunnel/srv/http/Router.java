@@ -3,6 +3,7 @@ package io.wstunnel.srv.http;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.SameThreadExecutor;
+import io.wstunnel.srv.admin.ServerEvents;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.tunnel.TokenRegistry;
 import io.wstunnel.srv.tunnel.Tunnel;
@@ -27,7 +28,7 @@ public final class Router implements HttpHandler {
     private final RequestLog requestLog;
     private final AtomicLong ids = new AtomicLong();
     private final io.wstunnel.srv.admin.AdminHandler admin;
-    private final io.wstunnel.srv.admin.ServerEvents events;
+    private final ServerEvents events;
     private final io.wstunnel.srv.limits.RateLimiter rate;
     private final io.wstunnel.srv.admin.ClientAddress clients;
 
@@ -109,7 +110,7 @@ public final class Router implements HttpHandler {
             return;
         }
         if (events.tokenBlocked(token)) {
-            refuse(exchange, token, path, 403, "blocked", "Tunnel token blocked by the server administrator");
+            refuse(exchange, token, path, 403, "blocked", ServerEvents.BLOCKED_TEXT);
             return;
         }
         Tunnel tunnel = registry.get(token);
