@@ -145,13 +145,15 @@ final class V2Stream implements AgentStream {
     /**
      * A REPLY whose body breaks its Content-Length (an END_STREAM before the announced bytes, more
      * bytes, an unparsable value) resets the stream (PROTOCOL_ERROR) and gets the caller a 502: its
-     * head has not been sent.
+     * head has not been sent. Only a REPLY announcing no body (Content-Length 0, HEAD, 204, 304) that
+     * carries bytes still reaches the caller, without them: that response is complete.
      *
      * @return true if the stream is now closed (a slot freed)
      */
     boolean onReply(Frame.Reply r) {
         boolean done;
         String wrong;
+        boolean noBody;
         synchronized (session) {
             if (closed) {
                 return false;
@@ -164,6 +166,7 @@ final class V2Stream implements AgentStream {
                 recvWindow.receive(id, r.body().remaining()); // as a DATA frame right after the REPLY
             }
             body = expectedBody(r.head());
+            noBody = body.complete();
             wrong = body.receive(r.body().remaining(), r.endStream());
             if (wrong != null) {
                 resetLocked(ErrorCode.PROTOCOL_ERROR, wrong);
@@ -176,7 +179,11 @@ final class V2Stream implements AgentStream {
         if (wrong != null) {
             log.info("tunnel {} agent {}: stream {} reset: PROTOCOL_ERROR REPLY {}: {}", session.tokenId(),
                     session.remoteAddress(), id, r.head().status(), wrong);
-            caller.fail(502, brokenReplyText(r.head().status(), body, r.body().remaining()));
+            if (noBody) {
+                caller.onReply(r.head(), true);
+            } else {
+                caller.fail(502, brokenReplyText(r.head().status(), body, r.body().remaining()));
+            }
         } else if (r.hasBody()) {
             caller.onReply(r.head(), false);
             caller.onData(r.body(), r.endStream());
@@ -197,10 +204,11 @@ final class V2Stream implements AgentStream {
 
     /** The caller's 502 text for a REPLY refused with {@code sent} body bytes of its own (README, status codes). */
     static String brokenReplyText(int status, BodyLength body, int sent) {
-        String announced = "Agent answered " + status + " with Content-Length " + body.announced();
         if (body.invalid()) {
             return "Agent answered " + status + " with an invalid Content-Length";
-        } else if (sent > body.announced()) {
+        }
+        String announced = "Agent answered " + status + " with Content-Length " + body.announced();
+        if (sent > body.announced()) {
             return announced + " but sent more";
         }
         return announced + " but ended the stream" + (sent == 0 ? "" : " after " + sent + " bytes");

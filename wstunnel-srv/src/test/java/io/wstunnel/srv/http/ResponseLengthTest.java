@@ -132,6 +132,26 @@ class ResponseLengthTest extends ServerPerTest {
     }
 
     @Test
+    void bytesOnAResponseAnnouncingNoBodyResetTheStreamAndTheResponseStaysComplete() throws Exception {
+        try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT);
+             RawCaller caller = new RawCaller(server.port())) {
+            caller.request("HEAD", "/head-with-body", TOKEN);
+            int id = agent.next(Frame.Open.class).streamId();
+            agent.send(new Frame.Reply(id, head(200, "10"), true, ascii("0123456789")));
+            assertProtocolError(agent, id);
+            assertThat(caller.head()).startsWith("HTTP/1.1 200 ").contains("Content-Length: 10\r\n");
+
+            caller.request("GET", "/empty-then-more", TOKEN);
+            id = agent.next(Frame.Open.class).streamId();
+            agent.send(new Frame.Reply(id, head(200, "0"), false));
+            agent.send(new Frame.Data(id, ascii("x"), true));
+            assertProtocolError(agent, id);
+            assertThat(caller.head()).startsWith("HTTP/1.1 200 ").contains("Content-Length: 0\r\n");
+            assertServesNext(caller, agent);
+        }
+    }
+
+    @Test
     void aBodyShorterThanItsContentLengthBreaksTheResponse() throws Exception {
         try (FrameAgent agent = FrameAgent.connect(server.port(), TOKEN, Settings.DEFAULT);
              RawCaller caller = new RawCaller(server.port())) {
