@@ -46,6 +46,31 @@ class AgentOwnResponsesTest {
     }
 
     @Test
+    void ownAnswersToHeadHaveNoBody() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        try (Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(closedPort, "")))) {
+            // a response to HEAD is a REPLY with END_STREAM and no DATA (PROTOCOL.md §3.3); its
+            // Content-Length is the GET's
+            h.conn.send(new Frame.Open(1, StreamKind.HTTP, new RequestHead("HEAD", "/x", "a", "http",
+                    Headers.of("X-Host", "http://other.example")), true));
+            Frame.Reply refused = h.conn.next(Frame.Reply.class);
+            assertThat(refused.head().status()).isEqualTo(403);
+            assertThat(refused.endStream()).isTrue();
+            assertThat(refused.body().remaining()).isZero();
+            assertThat(refused.head().headers().first("Content-Length"))
+                    .isEqualTo(String.valueOf("X-Host header disallowed by wstunnel cli (no -regexp option)".length()));
+            h.conn.send(new Frame.Open(3, StreamKind.HTTP, new RequestHead("HEAD", "/x", "a", "http", Headers.EMPTY), true));
+            Frame.Reply failed = h.conn.next(Frame.Reply.class);
+            assertThat(failed.head().status()).isEqualTo(502);
+            assertThat(failed.endStream()).isTrue();
+            assertThat(failed.body().remaining()).isZero();
+        }
+    }
+
+    @Test
     void deniedTargetIsNosniff() throws Exception {
         try (Harness h = new Harness(Settings.DEFAULT, b -> b.hostPattern(Pattern.compile("http://127\\.0\\.0\\.2:[0-9]+"))
                 .denyRules(AddressPolicy.parse(List.of("127.0.0.2/32"))))) {

@@ -234,10 +234,12 @@ final class HttpExchange implements StreamHandler {
         discardBody();
     }
 
+    /** A response to HEAD carries the GET's Content-Length and no body (PROTOCOL.md §3.3). */
     private void replyText(int status, String message) {
         byte[] bytes = message.getBytes(StandardCharsets.UTF_8);
         Headers h = io.wstunnel.cli.tunnel.AgentResponse.textHeaders(bytes.length);
-        relay.sendLocal(new ResponseHead(status, status == 403 ? "Forbidden" : "Bad Gateway", h), bytes);
+        relay.sendLocal(new ResponseHead(status, status == 403 ? "Forbidden" : "Bad Gateway", h),
+                "HEAD".equals(head.method()) ? new byte[0] : bytes);
     }
 
     private void cancelTimer() {

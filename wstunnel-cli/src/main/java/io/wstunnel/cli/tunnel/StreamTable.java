@@ -2,6 +2,7 @@ package io.wstunnel.cli.tunnel;
 
 import io.wstunnel.cli.AgentConfig;
 import io.wstunnel.cli.stream.RawStreams;
+import io.wstunnel.protocol.BodyLength;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.Frame;
 import io.wstunnel.protocol.ProtocolException;
@@ -79,10 +80,18 @@ final class StreamTable {
             writer.send(new Frame.Reset(id, ErrorCode.REFUSED_STREAM, refusal));
             return null;
         }
+        // An HTTP request body is exactly its Content-Length (PROTOCOL.md §3.2); raw streams carry bytes.
+        BodyLength body = o.kind() == StreamKind.HTTP ? BodyLength.ofRequest(o.head().headers()) : BodyLength.unchecked();
+        String wrong = body.receive(0, o.endStream());
+        if (wrong != null) {
+            log.debug("Stream {}: OPEN reset: {}", id, wrong);
+            writer.send(new Frame.Reset(id, ErrorCode.PROTOCOL_ERROR, wrong));
+            return null;
+        }
         TunnelStream stream = new TunnelStream(id, session, writer, peer.initialWindow(), peer.maxFramePayload(),
                 peer.maxHeadSize(), peer.replyBody(), config.settings().initialWindow(),
                 new ReceiveWindow(config.settings().initialWindow(), config.maxStreamWindow(), windowBudget),
-                o.endStream());
+                o.endStream(), body);
         streams.put(id, stream);
         return stream;
     }

@@ -1,5 +1,6 @@
 package io.wstunnel.cli.tunnel;
 
+import io.wstunnel.protocol.BodyLength;
 import io.wstunnel.protocol.ErrorCode;
 import io.wstunnel.protocol.FlowWindow;
 import io.wstunnel.protocol.ReceiveWindow;
@@ -27,6 +28,8 @@ public final class TunnelStream implements ExchangeStream {
     private final int creditBatch;
     private final FlowWindow sendWindow;
     private final ReceiveWindow recvWindow;
+    /** The request body as the OPEN's Content-Length announced it: DATA past it or short of it resets the stream. */
+    private final BodyLength requestBody;
     private StreamHandler handler;
     private boolean replySent;
     private boolean localEnded;
@@ -38,7 +41,8 @@ public final class TunnelStream implements ExchangeStream {
     private int unacknowledged;
 
     TunnelStream(int id, TunnelSession session, FrameWriter writer, int peerInitialWindow, int peerMaxFrame,
-            int peerMaxHead, boolean peerReplyBody, int ourInitialWindow, ReceiveWindow recvWindow, boolean remoteEnded) {
+            int peerMaxHead, boolean peerReplyBody, int ourInitialWindow, ReceiveWindow recvWindow, boolean remoteEnded,
+            BodyLength requestBody) {
         this.id = id;
         this.peerMaxHead = peerMaxHead;
         this.peerReplyBody = peerReplyBody;
@@ -49,6 +53,7 @@ public final class TunnelStream implements ExchangeStream {
         this.sendWindow = new FlowWindow(peerInitialWindow);
         this.recvWindow = recvWindow;
         this.remoteEnded = remoteEnded;
+        this.requestBody = requestBody;
     }
 
     public int id() {
@@ -240,6 +245,11 @@ public final class TunnelStream implements ExchangeStream {
                 throw ProtocolException.stream(ErrorCode.STREAM_CLOSED, id, "DATA after END_STREAM");
             }
             recvWindow.receive(id, d.length());
+            String wrong = requestBody.receive(d.length(), d.endStream());
+            if (wrong != null) {
+                // none of it reaches the local side; the reset aborts the local request (RESET sent)
+                throw ProtocolException.stream(ErrorCode.PROTOCOL_ERROR, id, wrong);
+            }
             remoteEnded = d.endStream();
             closed = localEnded && remoteEnded;
             h = handler;

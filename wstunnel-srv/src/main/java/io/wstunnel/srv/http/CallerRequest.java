@@ -144,7 +144,7 @@ public final class CallerRequest extends OwnedCallerStream {
     @Override
     protected void reset(ErrorCode code, String reason) {
         if (phase() == Phase.REPLIED) {
-            breakResponse("agent reset the stream after the response started: " + code + " " + reason);
+            breakResponse("stream reset after the response started: " + code + " " + reason);
             return;
         }
         if (code == ErrorCode.INTERNAL_ERROR && "tunnel connection lost".equals(reason)) {
