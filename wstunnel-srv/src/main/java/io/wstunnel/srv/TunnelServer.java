@@ -105,6 +105,7 @@ public final class TunnelServer implements AutoCloseable {
                     .addHttpListener(at.getPort(), at.getHostString())
                     .setIoThreads(1)
                     .setWorkerThreads(2)
+                    .setServerOption(UndertowOptions.BUFFER_PIPELINED_DATA, false) // as on the main listener
                     .setHandler(new io.wstunnel.srv.admin.AdminHandler(admin, true))
                     .build();
             adminUndertow.start();

@@ -58,7 +58,13 @@ final class ResponseRelay implements AsyncResponseConsumer<Void> {
             fields.add(new Header(h.getName(), h.getValue()));
         }
         String reason = response.getReasonPhrase() == null ? "" : response.getReasonPhrase();
-        ResponseHead head = new ResponseHead(response.getCode(), reason, new Headers(fields).withoutHopByHop());
+        Headers headers = new Headers(fields);
+        if (headers.contains("Transfer-Encoding")) {
+            // RFC 9112 §6.3: Transfer-Encoding overrides Content-Length and a proxy must drop it; HttpClient
+            // decodes the chunks, so a Content-Length kept here would promise the caller other bytes.
+            headers = headers.without(List.of("Content-Length"));
+        }
+        ResponseHead head = new ResponseHead(response.getCode(), reason, headers.withoutHopByHop());
         if (!stream.fits(head)) {
             // fails the exchange before its head: the caller gets a 502 instead of the tunnel dying
             throw new IOException("response head too large for the tunnel");

@@ -97,7 +97,7 @@ final class AdminActions {
                         type == io.wstunnel.srv.streams.Tickets.Type.TCP ? target.path("name").asText("") : prefix,
                         java.time.Duration.ofSeconds(root.path("ttlSeconds").asLong(60)), by);
             } catch (IOException | IllegalArgumentException e) {
-                PlainText.send(ex, 400, "Bad ticket request: " + e.getMessage()
+                PlainText.send(ex, 400, "Bad ticket request: " + badTicketReason(e)
                         + " (expected {\"token\": \"...\", \"target\": {\"type\": \"http|websocket|tcp\", "
                         + "\"pathPrefix\": \"/...\" or \"name\": \"...\"}, \"ttlSeconds\": 60})");
                 return;
@@ -118,7 +118,18 @@ final class AdminActions {
             } catch (IOException e) {
                 PlainText.send(ex, 500, "Cannot encode JSON");
             }
-        }, (ex, e) -> PlainText.send(ex, 400, "Cannot read the ticket request: " + e.getMessage()));
+        }, (ex, e) -> PlainText.send(ex, 400, "Cannot read the ticket request: "
+                + (e instanceof io.undertow.server.RequestTooBigException ? "larger than 16384 bytes" : "the body could not be read")));
+    }
+
+    /** Our own messages as they are; a JSON parser's only as where it failed (they name Java classes and options). */
+    private static String badTicketReason(Exception e) {
+        if (!(e instanceof com.fasterxml.jackson.core.JsonProcessingException json)) {
+            return e.getMessage();
+        }
+        com.fasterxml.jackson.core.JsonLocation at = json.getLocation();
+        return "not valid JSON" + (at == null || at.getLineNr() < 1 ? ""
+                : " at line " + at.getLineNr() + ", column " + at.getColumnNr());
     }
 
     /** True for a POST that is not cross-origin; otherwise 405 or 403 has been sent. */

@@ -134,6 +134,9 @@ public final class AgentEndpoint implements HttpHandler {
             PlainText.send(exchange, full.status(), full.text());
             return;
         }
+        if (PlainText.refusedWebSocketHandshake(exchange)) { // whichever framing it asks for (as Go)
+            return;
+        }
         // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
         boolean legacy = !offers(exchange, Subprotocol.V2);
         String version = exchange.getRequestHeaders().getFirst("X-Client-Version");
@@ -146,18 +149,9 @@ public final class AgentEndpoint implements HttpHandler {
         }
     }
 
-    /** RFC 6455 §4.2 handshake for wstunnel.v2; the socket is then ours ({@link RawWebSocket}). */
+    /** RFC 6455 §4.2 handshake for wstunnel.v2 (version and key checked); the socket is then ours ({@link RawWebSocket}). */
     private void upgradeV2(HttpServerExchange exchange, AgentHello hello) {
         String key = exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_KEY);
-        if (!"13".equals(exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_VERSION))) {
-            exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_VERSION, "13");
-            PlainText.send(exchange, 400, "Unsupported WebSocket version (13 required)");
-            return;
-        }
-        if (!WsFrames.validKey(key)) {
-            PlainText.send(exchange, 400, "Missing or malformed Sec-WebSocket-Key");
-            return;
-        }
         if (!io.undertow.util.Protocols.HTTP_1_1.equals(exchange.getProtocol())) {
             PlainText.send(exchange, 400, "WebSocket upgrade needs HTTP/1.1");
             return;

@@ -77,6 +77,11 @@ public final class HeadGuard extends AbstractStreamSourceConduit<StreamSourceCon
         return scanner.takeFolded();
     }
 
+    /** @return whether the head of the exchange now being handled named a major HTTP version other than 1 */
+    public boolean takeOtherMajorVersion() {
+        return scanner.takeOtherMajorVersion();
+    }
+
     /** Runs before Undertow parses the next request on this connection (listeners precede it). */
     @Override
     public void exchangeEvent(HttpServerExchange exchange, NextListener nextListener) {

@@ -6,7 +6,9 @@ import java.nio.ByteBuffer;
  * Watches the raw bytes of one HTTP/1.1 request head for obs-fold: a line inside the head that starts
  * with a space or tab (RFC 9112 §5.2), which also covers white space between the request line and the
  * first field (§2.2). Undertow's parser silently joins such a line to the one before, so the fold must
- * be seen before parsing. Pure: it never changes a byte; it only finds where the head ends.
+ * be seen before parsing. Likewise it notes a request line ending in {@code HTTP/<d>.<d>} with a major
+ * version other than 1, which the parser silently takes for HTTP/1.1. Pure: it never changes a byte; it
+ * only finds where the head ends.
  *
  * <p>Owner: whichever thread currently reads the connection (Undertow hands a connection from thread
  * to thread with a happens-before edge).
@@ -24,13 +26,20 @@ final class HeadScanner {
         PASS
     }
 
+    private static final long HTTP_SLASH = 0x485454502FL; // "HTTP/"
+
     private State state = State.START;
     private boolean folded;
+    private boolean otherMajorVersion;
+    /** While in the request line: its last 8 bytes so far, the latest in the low byte. */
+    private long requestLineTail;
+    private boolean inRequestLine;
 
     /** The next bytes begin a request head. */
     void expectHead() {
         state = State.START;
         folded = false;
+        otherMajorVersion = false;
     }
 
     /** The connection no longer carries HTTP/1 heads (upgraded): stop looking. */
@@ -49,6 +58,22 @@ final class HeadScanner {
         return f;
     }
 
+    /** @return whether the head scanned last named HTTP/<d>.<d> with a major version other than 1; clears the mark */
+    boolean takeOtherMajorVersion() {
+        boolean v = otherMajorVersion;
+        otherMajorVersion = false;
+        return v;
+    }
+
+    /** The request line ended: does it end in {@code HTTP/<d>.<d>} with another major version than 1? */
+    private void endRequestLine() {
+        inRequestLine = false;
+        long t = requestLineTail;
+        int major = (int) (t >>> 16) & 0xff;
+        otherMajorVersion = ((t >>> 24) & 0xff_ffff_ffffL) == HTTP_SLASH && ((t >>> 8) & 0xff) == '.'
+                && major >= '0' && major <= '9' && major != '1' && (t & 0xff) >= '0' && (t & 0xff) <= '9';
+    }
+
     /**
      * Scans {@code buf[from, to)} (absolute indexes; position and limit untouched) while in a head.
      *
@@ -58,8 +83,23 @@ final class HeadScanner {
         for (int i = from; i < to && state != State.PASS; i++) {
             byte b = buf.get(i);
             switch (state) {
-                case START -> state = b == '\r' || b == '\n' ? State.START : State.LINE;
-                case LINE -> state = b == '\r' ? State.CR : b == '\n' ? State.LINE_START : State.LINE;
+                case START -> {
+                    if (b != '\r' && b != '\n') {
+                        state = State.LINE;
+                        inRequestLine = true;
+                        requestLineTail = b & 0xff;
+                    }
+                }
+                case LINE -> {
+                    state = b == '\r' ? State.CR : b == '\n' ? State.LINE_START : State.LINE;
+                    if (inRequestLine) {
+                        if (state == State.LINE) {
+                            requestLineTail = requestLineTail << 8 | (b & 0xff);
+                        } else {
+                            endRequestLine();
+                        }
+                    }
+                }
                 case CR -> state = b == '\n' ? State.LINE_START : b == '\r' ? State.CR : State.LINE;
                 case LINE_START -> {
                     if (b == '\r') {

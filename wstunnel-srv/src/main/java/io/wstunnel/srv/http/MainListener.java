@@ -27,7 +27,7 @@ import org.xnio.channels.AcceptingChannel;
  * The main listener (callers and agents): plain HTTP/1.1, or HTTPS with HTTP/2 by ALPN. Started the
  * way {@code Undertow.start()} starts a listener (same worker, socket and buffer defaults), with one
  * addition that the builder has no hook for: a {@link HeadGuard} goes under each connection before
- * Undertow reads from it.
+ * Undertow reads from it; and without the pipelining buffer (see below).
  */
 public final class MainListener {
     private final XnioWorker worker;
@@ -69,10 +69,13 @@ public final class MainListener {
                     .set(Options.BACKLOG, 1000)
                     .addAll(socketOptions)
                     .getMap();
+            // Unlike Undertow.start(): no pipelining buffer. It holds a finished response while unparsed
+            // bytes of the connection remain, until the next exchange ends, so a response sat behind an
+            // incomplete pipelined head or a pipelined long poll (lost when the connection then closed).
             OptionMap undertowOptions = OptionMap.builder()
                     .set(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
-                    .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
                     .addAll(serverOptions)
+                    .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
                     .getMap();
             ByteBufferPool buffers = bufferPool();
             HttpOpenListener http = new HttpOpenListener(buffers, undertowOptions);

@@ -27,6 +27,26 @@ public final class PlainText {
         exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
     }
 
+    /**
+     * Answers 400 to a WebSocket upgrade the server would answer itself although RFC 6455 §4.2.1 does
+     * not allow it: another version than 13 (with {@code Sec-WebSocket-Version: 13}), or a malformed key.
+     *
+     * @return true if it answered
+     */
+    public static boolean refusedWebSocketHandshake(HttpServerExchange exchange) {
+        String error = io.wstunnel.srv.ws.WsFrames.handshakeError(
+                exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_VERSION),
+                exchange.getRequestHeaders().getFirst(Headers.SEC_WEB_SOCKET_KEY));
+        if (error == null) {
+            return false;
+        }
+        if (error.equals(io.wstunnel.srv.ws.WsFrames.BAD_VERSION)) {
+            exchange.getResponseHeaders().put(Headers.SEC_WEB_SOCKET_VERSION, "13");
+        }
+        send(exchange, 400, error);
+        return true;
+    }
+
     /** The peer's IP address as text. */
     public static String remote(HttpServerExchange exchange) {
         InetSocketAddress a = exchange.getSourceAddress();

@@ -18,10 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * First handler of every request on the main listener, before routing: connections per client
- * address, head size (431), target length (414) and message framing (400). What Undertow's parser
- * already refuses (bare LF, NUL and other control bytes, invalid header names, Content-Length with
- * Transfer-Encoding, duplicate Content-Length) never reaches this handler; the framing checks here
- * repeat those rules anyway, so a change of parser cannot silently let them through.
+ * address, HTTP version (505), CONNECT (501), head size (431), target length (414) and message
+ * framing (400). What Undertow's parser already refuses (bare LF, NUL and other control bytes,
+ * invalid header names, Content-Length with Transfer-Encoding, duplicate Content-Length) never
+ * reaches this handler; the framing checks here repeat those rules anyway, so a change of parser
+ * cannot silently let them through.
  */
 public final class CallerGate implements HttpHandler {
     private static final Logger log = LoggerFactory.getLogger(CallerGate.class);
@@ -72,6 +73,18 @@ public final class CallerGate implements HttpHandler {
         if (!countConnection(exchange)) {
             refuse(exchange, 429, "too_many_connections", "Too many connections from your address (limit "
                     + limits.maxConnectionsPerAddress() + ")");
+            return;
+        }
+        if (guard != null && guard.takeOtherMajorVersion()) {
+            // Undertow's parser takes an unknown HTTP/<d>.<d> for HTTP/1.1; only the raw head shows it (as Go: 505).
+            refuse(exchange, 505, "http_version", "HTTP version not supported (HTTP/1.0 and HTTP/1.1 only)");
+            return;
+        }
+        if (exchange.getRequestMethod().equals(io.undertow.util.Methods.CONNECT)) {
+            // Nothing here can become a proxy tunnel; forwarded, the agent's 2xx made Undertow end the
+            // exchange without writing anything. Closed after: the client may already send tunnel bytes.
+            refuse(exchange, 501, "connect", "CONNECT is not supported: this server tunnels HTTP requests by token,"
+                    + " it is not a forward proxy");
             return;
         }
         int target = targetLength(exchange);

@@ -98,6 +98,9 @@ public final class StreamRoutes {
                         "TCP targets are reached with a WebSocket (GET with Upgrade: websocket)");
                 return true;
             }
+            if (PlainText.refusedWebSocketHandshake(exchange)) {
+                return true; // answered here: Undertow's handshake below would take any key, or 404 another version
+            }
             RequestHead tcpHead = new RequestHead("GET", tcp, head.authority(), head.scheme(),
                     head.headers().without((Header h) -> !h.name().regionMatches(true, 0, "X-Forwarded-", 0, 12)));
             new WebSocketProtocolHandshakeHandler((io.undertow.websockets.WebSocketConnectionCallback) (ex, channel) -> new TcpBridge(channel, tunnel, tcpHead, requestId,

@@ -85,6 +85,23 @@ public final class WsFrames {
         }
     }
 
+    /** Refusal text for an upgrade with another {@code Sec-WebSocket-Version} (send {@code Sec-WebSocket-Version: 13} with it). */
+    public static final String BAD_VERSION = "Unsupported WebSocket version (13 required)";
+    /** Refusal text for an upgrade without a well-formed key. */
+    public static final String BAD_KEY = "Missing or malformed Sec-WebSocket-Key";
+
+    /**
+     * Why a WebSocket upgrade we answer ourselves cannot get a 101 (RFC 6455 §4.2.1: version 13, a key
+     * of 16 bytes in base64), or null. Undertow's own handshake handler needs this check before it:
+     * it accepts any key, and passes a version it does not know on to an empty 404.
+     */
+    public static String handshakeError(String version, String key) {
+        if (!"13".equals(version)) {
+            return BAD_VERSION;
+        }
+        return validKey(key) ? null : BAD_KEY;
+    }
+
     /** True for a well-formed {@code Sec-WebSocket-Key}: base64 of 16 bytes. */
     public static boolean validKey(String key) {
         if (key == null) {

@@ -99,6 +99,23 @@ class AdminControlTest extends AdminTestSupport {
     }
 
     @Test
+    void ticketRequestRefusalsNameNoJavaInternals() throws Exception {
+        start();
+        java.util.Map<String, String> bodies = java.util.Map.of(
+                "{\"token\":", "Bad ticket request: not valid JSON at line 1, column 10 (expected {",
+                "[".repeat(1500), "Bad ticket request: not valid JSON",
+                "x".repeat(20_000), "Cannot read the ticket request: larger than 16384 bytes");
+        for (java.util.Map.Entry<String, String> b : bodies.entrySet()) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(url("/admin/tickets")).timeout(Duration.ofSeconds(10))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(b.getKey())).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+            assertThat(r.body()).startsWith(b.getValue()).doesNotContain("`", "Source", "Constraints", "UT0", "jackson",
+                    "Exception", "REDACTED");
+        }
+    }
+
+    @Test
     void redirectUiAndApiDocs() throws Exception {
         start();
         HttpResponse<String> r = get("/admin");

@@ -52,6 +52,19 @@ class HeadScannerTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} -> {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"HTTP/1.1, false", "HTTP/1.0, false", "HTTP/1.9, false", "HTTP/9.9, true",
+            "HTTP/3.0, true", "HTTP/0.9, true", "XTTP/9.9, false", "HTTP/9, false"})
+    void notesARequestLineWithAnotherMajorVersionWhateverTheSplit(String version, boolean other) {
+        String head = "\r\nGET /a?HTTP/9.9 " + version + "\r\nHost: x\r\nX-V: HTTP/9.9\r\n\r\n";
+        for (int piece = 1; piece <= head.length(); piece++) {
+            HeadScanner s = new HeadScanner();
+            assertThat(scan(s, head, piece)[0]).isEqualTo(head.length());
+            assertThat(s.takeOtherMajorVersion()).as("piece %d", piece).isEqualTo(other);
+            assertThat(s.takeOtherMajorVersion()).as("cleared").isFalse();
+        }
+    }
+
     @Test
     void eachHeadOnAConnectionIsJudgedOnItsOwn() {
         HeadScanner s = new HeadScanner();

@@ -88,6 +88,36 @@ class RequestFramingTest {
     }
 
     @Test
+    void aResponseIsWrittenAlthoughThePipelinedHeadBehindItIsIncomplete() throws Exception {
+        // Undertow's pipelining buffer (BUFFER_PIPELINED_DATA) held a response while more bytes of the
+        // connection were unparsed, until the next request completed: here never, so the 200 was lost.
+        String request = "GET /one HTTP/1.1\r\nHost: x\r\nX-Token: " + TOKEN_A + "\r\n\r\nGET /two HTTP/1.1\r\n";
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(echoNext()).isEqualTo("/one ");
+            Support.Response first = Support.read(s.getInputStream());
+            assertThat(first.status()).as("the first response, before the second head is complete").isEqualTo(200);
+            assertThat(first.body()).isEqualTo("/one ");
+        }
+    }
+
+    @Test
+    void aResponseIsWrittenWhileThePipelinedRequestBehindItIsStillOpen() throws Exception {
+        String request = "GET /one HTTP/1.1\r\nHost: x\r\nX-Token: " + TOKEN_A + "\r\n\r\n"
+                + "GET /long-poll HTTP/1.1\r\nHost: x\r\nX-Token: " + TOKEN_A + "\r\n\r\n";
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(echoNext()).isEqualTo("/one ");
+            assertThat(agent.next(Frame.Open.class).head().target()).isEqualTo("/long-poll"); // left unanswered
+            Support.Response first = Support.read(s.getInputStream());
+            assertThat(first.status()).as("the first response, while the second is in flight").isEqualTo(200);
+            assertThat(first.body()).isEqualTo("/one ");
+        }
+    }
+
+    @Test
     void aBodySentOneByteAtATimeArrivesWhole() throws Exception {
         String body = "7\r\nchunked\r\nA\r\n0123456789\r\n0\r\n\r\n";
         try (Socket s = new Socket("127.0.0.1", server.port())) {
