@@ -143,6 +143,13 @@ public final class AgentEndpoint implements HttpHandler {
         AgentHello hello = new AgentHello(token, remote, version == null ? "" : version, legacy);
         if (legacy) {
             exchange.putAttachment(HELLO, hello);
+            // Undertow's handshake echoes the Origin (a Go agent's token, in full) and adds the pre-RFC
+            // Sec-WebSocket-Location; the Go server's 101 has neither (vectors srv-to-agent/00-*).
+            exchange.addResponseCommitListener(ex -> {
+                ex.getResponseHeaders().remove(Headers.ORIGIN);
+                ex.getResponseHeaders().remove(Headers.SEC_WEB_SOCKET_LOCATION);
+                ex.getResponseHeaders().remove(Headers.SEC_WEB_SOCKET_ORIGIN);
+            });
             upgrade.handleRequest(exchange);
         } else {
             upgradeV2(exchange, hello);
