@@ -76,6 +76,11 @@ public final class TunnelServer implements AutoCloseable {
             public void closed(V2Session s) {
                 sessions.remove(s);
             }
+
+            @Override
+            public void refusedLate(String token, String remote, int status) {
+                admin.agentRefusedLate(token, remote, status);
+            }
         });
         boolean separateAdmin = !config.adminListen().isEmpty();
         Router router = new Router(config, registry, admin.observeAgents(agents), () -> shuttingDown, requestLog,

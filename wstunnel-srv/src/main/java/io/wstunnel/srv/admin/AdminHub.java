@@ -195,6 +195,11 @@ public final class AdminHub implements ServerEvents, Tunnel.AgentListener, AutoC
         return control.observeAgents(agentEndpoint);
     }
 
+    /** An agent refused after its 101 (see AgentEndpoint.SessionTracker#refusedLate): counted as a handshake refusal is. */
+    public void agentRefusedLate(String token, String remote, int status) {
+        control.agentRefused(token, remote, status);
+    }
+
     static Map<String, Object> agentFields(AgentInfo info) {
         Map<String, Object> f = tokenFields(info.tunnel().token());
         f.put("agent_id", info.agentId());

@@ -53,6 +53,13 @@ public final class AgentEndpoint implements HttpHandler {
         void opened(V2Session s);
 
         void closed(V2Session s);
+
+        /**
+         * An agent whose handshake passed the early checks but that could not join after its 101 (a
+         * raced limit, a block meanwhile): it is being closed with the refusal's code and text.
+         */
+        default void refusedLate(String token, String remote, int status) {
+        }
     }
 
     /** Plain {@code -passwords} from the configuration, no client certificates. */
@@ -187,7 +194,8 @@ public final class AgentEndpoint implements HttpHandler {
         AgentHello hello = exchange.getAttachment(HELLO);
         if (hello != null && hello.legacy() && LegacyAgents.isLegacy(channel)) {
             beforeJoin.accept(hello.token());
-            LegacyAgents.start(channel, registry, hello.token(), config, hello.remote(), hello.clientVersion());
+            LegacyAgents.start(channel, registry, hello.token(), config, hello.remote(), hello.clientVersion(),
+                    status -> tracker.refusedLate(hello.token(), hello.remote(), status));
             return;
         }
         IoUtils.safeClose(channel); // the legacy handshake only selects no subprotocol
@@ -204,6 +212,7 @@ public final class AgentEndpoint implements HttpHandler {
             // meanwhile: the 101 is out, so close.
             joined.refused().log(log, hello.remote(), hello.token());
             socket.start(message -> { }); // read (and drop) until the close handshake ends
+            tracker.refusedLate(hello.token(), hello.remote(), joined.refused().status());
             socket.close(joined.refused().closeCode(), joined.refused().text());
             return;
         }

@@ -4,6 +4,7 @@ import io.undertow.websockets.core.WebSocketChannel;
 import io.undertow.websockets.core.WebSockets;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.tunnel.TokenRegistry;
+import java.util.function.IntConsumer;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,13 +29,18 @@ public final class LegacyAgents {
         return p == null || p.isEmpty();
     }
 
-    /** Joins the token's tunnel and starts serving; the handshake checks have passed. */
+    /**
+     * Joins the token's tunnel and starts serving; the handshake checks have passed.
+     *
+     * @param refusedLate told the status of the refusal, before the close, if the agent cannot join after all
+     */
     public static void start(WebSocketChannel channel, TokenRegistry registry, String token, ServerConfig config,
-                             String remote, String clientVersion) {
+                             String remote, String clientVersion, IntConsumer refusedLate) {
         TokenRegistry.JoinResult<LegacySession> joined = registry.join(token, tunnel -> new LegacySession(channel, tunnel,
                 config.wsTimeout(), uploadStall(), config.settings().initialWindow(), remote, clientVersion, () -> { }));
         if (joined.refused() != null) { // passed the handshake's early checks, lost the last place or was blocked: close as V2 does
             joined.refused().log(log, remote, token);
+            refusedLate.accept(joined.refused().status());
             WebSockets.sendClose(joined.refused().closeCode(), joined.refused().text(), channel, null);
             return;
         }

@@ -37,6 +37,8 @@ class LateRefusalTest {
     static final String OTHER = "late-refusal-token-bbbbbbbb";
 
     TokenRegistry registry;
+    /** "token status" for each late refusal the endpoint reported (the server counts them as refusals). */
+    final java.util.List<String> reported = new java.util.concurrent.CopyOnWriteArrayList<>();
     Undertow server;
     MessageSocket<byte[]> agent;
 
@@ -63,6 +65,11 @@ class LateRefusalTest {
                     @Override
                     public void closed(V2Session s) {
                     }
+
+                    @Override
+                    public void refusedLate(String token, String remote, int status) {
+                        reported.add(token + " " + status);
+                    }
                 }, beforeJoin);
         server = Undertow.builder().addHttpListener(0, "127.0.0.1").setIoThreads(1).setWorkerThreads(2)
                 .setHandler(endpoint).build();
@@ -82,6 +89,7 @@ class LateRefusalTest {
         String early = "Maximum number of clients (1) reached for this token";
         assertThat(agent.closeReason).isEqualTo(early);
         assertThat(registry.get(TOKEN).agentCount()).as("only the one that took the place").isOne();
+        assertThat(reported).containsExactly(TOKEN + " 429");
         assertThat(rawHandshake(port, TOKEN)).as("the early check's answer now")
                 .isEqualTo("HTTP/1.1 429 Too Many Requests\n" + early);
     }
@@ -99,6 +107,7 @@ class LateRefusalTest {
         assertThat(agent.closeReason).isEqualTo(early);
         assertThat(registry.size()).isOne();
         assertThat(registry.get(TOKEN)).isNull();
+        assertThat(reported).containsExactly(TOKEN + " 503");
         assertThat(rawHandshake(port, TOKEN)).as("the early check's answer now")
                 .isEqualTo("HTTP/1.1 503 Service Unavailable\n" + early);
     }
