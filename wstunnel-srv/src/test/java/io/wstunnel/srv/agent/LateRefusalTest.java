@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.undertow.Undertow;
 import io.wstunnel.protocol.Subprotocol;
 import io.wstunnel.srv.MessageSocket;
+import io.wstunnel.srv.RawCaller;
 import io.wstunnel.srv.ServerConfig;
 import io.wstunnel.srv.auth.AgentAuth;
 import io.wstunnel.srv.tunnel.StubAgent;
 import io.wstunnel.srv.tunnel.TokenRegistry;
 import io.wstunnel.srv.tunnel.Tunnel;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -114,30 +112,18 @@ class LateRefusalTest {
 
     /** A v2 handshake on a new connection: its status line and body. */
     static String rawHandshake(int port, String token) throws IOException {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
-            s.setSoTimeout(10_000);
-            s.getOutputStream().write(("GET /_tunnel HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        try (RawCaller c = new RawCaller(port)) {
+            c.send("GET /_tunnel HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                     + "Connection: Upgrade\r\nOrigin: " + token + "\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " + Subprotocol.V2 + "\r\n\r\n")
-                    .getBytes(StandardCharsets.ISO_8859_1));
-            InputStream in = s.getInputStream();
-            ByteArrayOutputStream head = new ByteArrayOutputStream();
-            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                int b = in.read();
-                if (b < 0) {
-                    throw new IOException("closed in the head: " + head.toString(StandardCharsets.ISO_8859_1));
-                }
-                head.write(b);
-            }
-            String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
+                    + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: " + Subprotocol.V2 + "\r\n\r\n");
+            String[] lines = c.head().split("\r\n");
             int length = 0;
             for (String line : lines) {
                 if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
                     length = Integer.parseInt(line.substring(15).trim());
                 }
             }
-            return lines[0] + "\n" + new String(in.readNBytes(length), StandardCharsets.UTF_8);
+            return lines[0] + "\n" + new String(c.body(length).getBytes(StandardCharsets.ISO_8859_1), StandardCharsets.UTF_8);
         }
     }
 }
