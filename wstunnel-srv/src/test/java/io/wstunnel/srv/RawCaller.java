@@ -32,6 +32,35 @@ public final class RawCaller implements AutoCloseable {
                 .getBytes(StandardCharsets.ISO_8859_1));
     }
 
+    /** Sends {@code raw} bytes as they are (ISO-8859-1). */
+    public void send(String raw) throws IOException {
+        socket.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
+    }
+
+    /**
+     * Reads until the connection ends: the bytes that came, and whether it ended with a reset (an
+     * IOException) rather than a clean end of stream. AssertionError if it stays open.
+     */
+    public Ending ending() throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        boolean reset = false;
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                got.write(buf, 0, n);
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the server left the connection open after: "
+                    + got.toString(StandardCharsets.ISO_8859_1), e);
+        } catch (IOException e) {
+            reset = true;
+        }
+        return new Ending(got.toString(StandardCharsets.ISO_8859_1), reset);
+    }
+
+    /** What {@link #ending()} saw. */
+    public record Ending(String bytes, boolean reset) { }
+
     /** The response head up to its blank line; AssertionError if the connection ends first. */
     public String head() throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();

@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
 public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LocalForwarder.class);
 
+    /** Most fields in a local response head (HttpClient: "Maximum header count exceeded", a 502). */
+    static final int MAX_RESPONSE_FIELDS = 200;
+    /** Longest line of a local response head (HttpClient: "Maximum line length limit exceeded", a 502). */
+    static final int MAX_RESPONSE_LINE = 32 * 1024;
+
     private final AgentConfig config;
     private final ScheduledExecutorService scheduler;
     private final Executor launcher;
@@ -65,8 +70,11 @@ public final class LocalForwarder implements StreamHandlerFactory, AutoCloseable
         // all off anyway); per-request settings come from REQUEST_CONFIG in each exchange's context.
         this.client = HttpAsyncClients.createMinimal(
                 org.apache.hc.core5.http2.config.H2Config.DEFAULT,
-                // 64 KiB reads: a bulk response crosses the tunnel in a few large DATA frames, not many 8 KiB ones
-                org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(64 * 1024).build(),
+                // 64 KiB reads: a bulk response crosses the tunnel in a few large DATA frames, not many 8 KiB ones.
+                // Response heads: the server's limits on request heads (200 fields, -max-header-bytes' 32 KiB a
+                // line), not HttpClient's 100 fields / 8 KiB lines; a head parsed here holds at most 6.4 MiB.
+                org.apache.hc.core5.http.config.Http1Config.custom().setBufferSize(64 * 1024)
+                        .setMaxHeaderCount(MAX_RESPONSE_FIELDS).setMaxLineLength(MAX_RESPONSE_LINE).build(),
                 IOReactorConfig.custom()
                         .setIoThreadCount(Math.min(2, Runtime.getRuntime().availableProcessors()))
                         .setSoTimeout(Timeout.DISABLED)

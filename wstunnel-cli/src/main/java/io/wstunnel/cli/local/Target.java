@@ -25,6 +25,13 @@ public sealed interface Target {
             if (hostPattern == null) {
                 return new Refuse(403, "X-Host header disallowed by wstunnel cli (no -regexp option)");
             }
+            String why = xHostExtras(xHost);
+            if (why != null) {
+                // never meaningful for a target, and checked before -regexp: the classic way past a loose one
+                // ('http://allowed.example@evil'); the value is not echoed: user info may hold a password
+                return new Refuse(502, "wstunnel cli: invalid target in X-Host: " + why
+                        + " (need http[s]://host[:port][/prefix])");
+            }
             if (!hostPattern.matcher(xHost).matches()) {
                 return new Refuse(403, "X-Host header '" + xHost + "' does not match regexp in wstunnel cli");
             }
@@ -35,6 +42,23 @@ public sealed interface Target {
             base = server.toString();
         }
         return forward(base, requestTarget);
+    }
+
+    /** What an X-Host value carries besides http[s]://host[:port][/prefix], or null (unparsable values fail later). */
+    private static String xHostExtras(String xHost) {
+        URI u;
+        try {
+            u = new URI(xHost);
+        } catch (URISyntaxException e) {
+            return null;
+        }
+        if (u.getRawUserInfo() != null || u.getRawAuthority() != null && u.getRawAuthority().contains("@")) {
+            return "user info is not allowed";
+        }
+        if (u.getRawQuery() != null || u.getRawFragment() != null) {
+            return "a query or fragment is not allowed";
+        }
+        return null;
     }
 
     private static Target forward(String base, String requestTarget) {

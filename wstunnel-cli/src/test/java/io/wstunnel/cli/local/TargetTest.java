@@ -20,8 +20,23 @@ class TargetTest {
     void shownUrlNeverCarriesUserInfo() {
         Target t = Target.resolve(null, URI.create("http://user:s3cret@h:8080/p"), null, "/a?b=c");
         assertThat(t).isEqualTo(new Target.Forward("http", "h", 8080, "/p/a?b=c", "http://h:8080/p/a?b=c"));
-        Target x = Target.resolve("https://u:pw@[::1]:9443", null, Pattern.compile(".*"), "/");
-        assertThat(((Target.Forward) x).url()).isEqualTo("https://[::1]:9443/");
+    }
+
+    @Test
+    void xHostWithUserInfoQueryOrFragmentIsRefusedWithoutEchoingIt() {
+        // -regexp 'http://allowed\.example.*' must not let 'http://allowed.example@evil' reach host 'evil'
+        Pattern loose = Pattern.compile("https?://allowed\\.example.*");
+        for (String v : new String[] {"http://allowed.example@127.0.0.1:9", "http://allowed.example:pw@127.0.0.1:9/p",
+                "http://allowed.example.@127.0.0.1:9", "https://u:pw@allowed.example"}) {
+            assertThat(Target.resolve(v, null, loose, "/")).as(v).isEqualTo(new Target.Refuse(502,
+                    "wstunnel cli: invalid target in X-Host: user info is not allowed (need http[s]://host[:port][/prefix])"));
+        }
+        for (String v : new String[] {"http://allowed.example/p?q=1", "http://allowed.example#x", "http://allowed.example?"}) {
+            assertThat(Target.resolve(v, null, loose, "/a")).as(v).isEqualTo(new Target.Refuse(502,
+                    "wstunnel cli: invalid target in X-Host: a query or fragment is not allowed (need http[s]://host[:port][/prefix])"));
+        }
+        assertThat(Target.resolve("http://allowed.example:8080/prefix", null, loose, "/a?b"))
+                .isEqualTo(new Target.Forward("http", "allowed.example", 8080, "/prefix/a?b", "http://allowed.example:8080/prefix/a?b"));
     }
 
     @Test

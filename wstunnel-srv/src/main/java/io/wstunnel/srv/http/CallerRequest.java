@@ -7,6 +7,7 @@ import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.srv.tunnel.AgentStream;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -183,8 +184,25 @@ public final class CallerRequest extends OwnedCallerStream {
         log.info("req {} broken mid-response: {}", requestId(), why);
         end(why);
         response.discard();
+        if (closeDelimited()) {
+            // the end of the connection is the end of the body: a plain close would look complete
+            try {
+                exchange.getConnection().setOption(org.xnio.Options.CLOSE_ABORT, true);
+            } catch (IOException | RuntimeException e) {
+                log.debug("req {}: cannot arm a reset on close: {}", requestId(), e.toString());
+            }
+        }
         IoUtils.safeClose(exchange.getConnection());
         logCompletion();
+    }
+
+    /**
+     * The HTTP/1.x response (to HTTP/1.0, or HTTP/1.1 with Connection: close) has neither Content-Length
+     * nor chunking. Never for HTTP/2: its connection carries other streams.
+     */
+    private boolean closeDelimited() {
+        io.undertow.util.HeaderMap h = exchange.getResponseHeaders();
+        return (exchange.isHttp10() || exchange.isHttp11()) && !h.contains(io.undertow.util.Headers.CONTENT_LENGTH) && !h.contains(io.undertow.util.Headers.TRANSFER_ENCODING);
     }
 
     /** The caller went away: cancel the stream so the agent aborts the local request. */
