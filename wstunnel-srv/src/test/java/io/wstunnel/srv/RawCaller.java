@@ -21,11 +21,6 @@ public final class RawCaller implements AutoCloseable {
         in = socket.getInputStream();
     }
 
-    /** Sends {@code raw} as it is (ISO-8859-1). */
-    public void send(String raw) throws IOException {
-        socket.getOutputStream().write(raw.getBytes(StandardCharsets.ISO_8859_1));
-    }
-
     /** Sends a request without body, with {@code X-Token}. */
     public void request(String method, String path, String token) throws IOException {
         socket.getOutputStream().write((method + " " + path + " HTTP/1.1\r\nHost: h\r\nX-Token: " + token + "\r\n\r\n")
