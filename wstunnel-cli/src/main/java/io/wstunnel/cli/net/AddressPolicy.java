@@ -298,8 +298,8 @@ public final class AddressPolicy {
         boolean contains(InetAddress address) {
             byte[] a = address.getAddress();
             if (a.length != network.length) {
-                // ::a.b.c.d (IPv4-compatible) reaches the IPv4 host on some stacks: check the embedded address
-                if (a.length == 16 && network.length == 4 && ipv4Compatible(a)) {
+                // IPv6 forms that reach an IPv4 host (IPv4-mapped ones are Inet4Address already): check the embedded address
+                if (a.length == 16 && network.length == 4 && embedsIpv4(a)) {
                     a = java.util.Arrays.copyOfRange(a, 12, 16);
                 } else {
                     return false;
@@ -319,11 +319,28 @@ public final class AddressPolicy {
             return (a[full] & mask) == (network[full] & 0xff);
         }
 
-        private static boolean ipv4Compatible(byte[] a) {
-            for (int i = 0; i < 12; i++) {
+        /** NAT64 well-known prefix 64:ff9b::/96 (RFC 6052): translated to the IPv4 address in the last 32 bits. */
+        private static final byte[] NAT64 = {0, 0x64, (byte) 0xff, (byte) 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
+
+        /**
+         * True for {@code ::a.b.c.d} (IPv4-compatible, reaches the IPv4 host on some stacks; not {@code ::}
+         * or {@code ::1}), {@code ::ffff:0:a.b.c.d} (IPv4-translated, RFC 2765) and {@code 64:ff9b::a.b.c.d}
+         * (NAT64): each reaches the IPv4 address in its last 32 bits.
+         */
+        private static boolean embedsIpv4(byte[] a) {
+            if (java.util.Arrays.equals(a, 0, 12, NAT64, 0, 12)) {
+                return true;
+            }
+            for (int i = 0; i < 8; i++) {
                 if (a[i] != 0) {
                     return false;
                 }
+            }
+            if (a[8] == (byte) 0xff && a[9] == (byte) 0xff && a[10] == 0 && a[11] == 0) {
+                return true; // ::ffff:0:a.b.c.d
+            }
+            if (a[8] != 0 || a[9] != 0 || a[10] != 0 || a[11] != 0) {
+                return false;
             }
             return !(a[12] == 0 && a[13] == 0 && a[14] == 0 && (a[15] == 0 || a[15] == 1)); // not :: or ::1
         }

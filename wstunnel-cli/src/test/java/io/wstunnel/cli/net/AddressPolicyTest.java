@@ -52,6 +52,19 @@ class AddressPolicyTest {
         assertThat(AddressPolicy.parse(null).rules()).isEqualTo(AddressPolicy.defaults().rules());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"10.1.2.3", "::10.1.2.3", "::ffff:10.1.2.3", "::ffff:0:10.1.2.3", "64:ff9b::10.1.2.3",
+            "64:ff9b::a01:203"})
+    void ipv6FormsThatReachAnIpv4HostAreCheckedAgainstIpv4Rules(String address) throws Exception {
+        assertThat(AddressPolicy.parse(List.of("none", "10.0.0.0/8")).allowed(ip(address))).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"::1", "::", "::ffff:1:10.1.2.3", "64:ff9b:1::10.1.2.3", "2001:db8::10.1.2.3", "11.1.2.3"})
+    void otherIpv6AddressesAreNotMistakenForThem(String address) throws Exception {
+        assertThat(AddressPolicy.parse(List.of("none", "10.0.0.0/8", "0.0.0.0/32")).allowed(ip(address))).isTrue();
+    }
+
     @Test
     void prefixesAreMaskedBitwise() throws Exception {
         AddressPolicy p = AddressPolicy.parse(List.of("none", "192.168.1.77/28"));
