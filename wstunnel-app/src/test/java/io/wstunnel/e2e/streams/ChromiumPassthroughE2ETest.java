@@ -17,7 +17,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,8 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * text and a binary message and writes the echoes into the DOM, which {@code --dump-dom} prints.
  *
  * <p>The page's HTML is held open (chunked) until its script has reported the echoes with a fetch, so
- * the load event, and therefore the DOM dump, comes after the WebSocket traffic. Skipped when no
- * Chromium is installed (CI installs it).
+ * the load event, and therefore the DOM dump, comes after the WebSocket traffic. Fails when no
+ * Chromium is installed (CI installs it): a skip would hide a broken passthrough.
  */
 @Timeout(90)
 class ChromiumPassthroughE2ETest {
@@ -69,7 +68,7 @@ class ChromiumPassthroughE2ETest {
     @Test
     void chromiumPageTalksThroughThePassthrough() throws Exception {
         Path chrome = chromium();
-        Assumptions.assumeTrue(chrome != null, "chromium not installed");
+        assertThat(chrome).as("chromium (/usr/bin/chromium) is needed by this test").isNotNull();
         CompletableFuture<String> reported = new CompletableFuture<>();
         CountDownLatch finishPage = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(4);

@@ -88,16 +88,35 @@ final class AdminAccess {
         return false;
     }
 
-    /** A browser on another site posting here: its Origin differs from our Host. */
+    /**
+     * A browser on another origin posting here: its Origin differs from our Host ("null" included). A
+     * browser or extension that strips Origin still gives it away by {@code Sec-Fetch-Site} (anything
+     * but same-origin or none) or by a Referer on another host. Scripts send none of these: allowed.
+     */
     static boolean crossOrigin(HttpServerExchange exchange) {
+        String host = exchange.getRequestHeaders().getFirst(Headers.HOST);
         String origin = exchange.getRequestHeaders().getFirst(Headers.ORIGIN);
-        if (origin == null) {
+        if (origin != null) {
+            return !sameHost(origin, host);
+        }
+        String site = exchange.getRequestHeaders().getFirst("Sec-Fetch-Site");
+        if (site != null && !site.equalsIgnoreCase("same-origin") && !site.equalsIgnoreCase("none")) {
+            return true;
+        }
+        String referer = exchange.getRequestHeaders().getFirst(Headers.REFERER);
+        if (referer == null) {
             return false;
         }
-        String host = exchange.getRequestHeaders().getFirst(Headers.HOST);
+        int scheme = referer.indexOf("://");
+        int end = scheme < 0 ? -1 : referer.indexOf('/', scheme + 3);
+        return scheme < 0 || !sameHost(referer.substring(0, end < 0 ? referer.length() : end), host);
+    }
+
+    /** True if {@code scheme://host[:port]} names {@code host} (our Host header). */
+    private static boolean sameHost(String origin, String host) {
         int scheme = origin.indexOf("://");
         String originHost = scheme < 0 ? origin : origin.substring(scheme + 3);
-        return host == null || !originHost.equalsIgnoreCase(host);
+        return host != null && originHost.equalsIgnoreCase(host);
     }
 
     /** Counts and audits a refused admin request. */

@@ -45,18 +45,15 @@ final class AdminActions {
             }
             out.put("disconnected", a.agentId());
             out.put("token_id", a.tokenId());
-        } else if (parts[2].equals("tokens") && parts[4].equals("block")) {
+        } else if (parts[2].equals("tokens") && (parts[4].equals("block") || parts[4].equals("unblock"))) {
             if (!id.matches("t-[0-9a-f]{16}")) {
                 PlainText.send(exchange, 400, "Expected a token id (t- and 16 hex digits, see /admin/auditing)");
                 return;
             }
+            boolean block = parts[4].equals("block");
             out.put("token_id", id);
-            out.put("blocked", true);
-            out.put("changed", hub.control.block(id, by));
-        } else if (parts[2].equals("tokens") && parts[4].equals("unblock")) {
-            out.put("token_id", id);
-            out.put("blocked", false);
-            out.put("changed", hub.control.unblock(id, by));
+            out.put("blocked", block);
+            out.put("changed", block ? hub.control.block(id, by) : hub.control.unblock(id, by));
         } else {
             PlainText.send(exchange, 404, "404 page not found\n");
             return;

@@ -21,6 +21,7 @@ public final class AdminHandler implements HttpHandler {
     private final boolean adminHere;
     private final String base;
     private final byte[] uiPage;
+    private final String uiPolicy;
     private final String apiDocs;
     private final AdminAccess access;
     private final AdminReports reports;
@@ -35,6 +36,7 @@ public final class AdminHandler implements HttpHandler {
         this.adminHere = adminHere;
         this.base = hub.config.basePath();
         this.uiPage = resource("admin/ui.html");
+        this.uiPolicy = pagePolicy(uiPage);
         this.apiDocs = new String(resource("admin/openapi.json"), StandardCharsets.UTF_8).replace("__BASE__", base);
         this.access = new AdminAccess(hub);
         this.reports = new AdminReports(hub);
@@ -73,6 +75,7 @@ public final class AdminHandler implements HttpHandler {
         }
         switch (rel) {
             case "/metrics":
+                exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
                 AdminOutput.send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", hub.metrics.scrape());
                 return;
             case "/admin":
@@ -80,7 +83,9 @@ public final class AdminHandler implements HttpHandler {
                 redirect(exchange);
                 return;
             case "/admin/ui":
-                ui(exchange);
+                if (getOnly(exchange)) {
+                    ui(exchange);
+                }
                 return;
             case "/admin/monitoring":
                 if (getOnly(exchange)) {
@@ -138,6 +143,8 @@ public final class AdminHandler implements HttpHandler {
         exchange.setStatusCode(200);
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, body.length);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+        exchange.getResponseHeaders().put(Headers.X_CONTENT_TYPE_OPTIONS, "nosniff");
+        exchange.getResponseHeaders().put(Headers.CACHE_CONTROL, "no-store");
         exchange.getResponseSender().send(ByteBuffer.wrap(body));
     }
 
@@ -155,13 +162,34 @@ public final class AdminHandler implements HttpHandler {
         exchange.getResponseHeaders().put(Headers.EXPIRES, "0");
         exchange.getResponseHeaders().put(Headers.PRAGMA, "no-cache");
         exchange.getResponseHeaders().put(Headers.X_CONTENT_TYPE_OPTIONS, "nosniff");
-        exchange.getResponseHeaders().put(io.undertow.util.HttpString.tryFromString("Content-Security-Policy"),
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
-                        + "img-src 'self' data:; frame-ancestors 'none'");
+        exchange.getResponseHeaders().put(Headers.X_FRAME_OPTIONS, "DENY");
+        exchange.getResponseHeaders().put(io.undertow.util.HttpString.tryFromString("Content-Security-Policy"), uiPolicy);
         exchange.setStatusCode(200);
         exchange.getResponseHeaders().put(Headers.CONTENT_TYPE, "text/html; charset=utf-8");
         exchange.getResponseHeaders().put(Headers.CONTENT_LENGTH, uiPage.length);
         exchange.getResponseSender().send(ByteBuffer.wrap(uiPage));
+    }
+
+    /**
+     * The dashboard's Content-Security-Policy: its one inline script runs by hash, so markup that ever got
+     * into the page could not run script; it may only fetch from its own origin and cannot be framed.
+     */
+    static String pagePolicy(byte[] page) {
+        String html = new String(page, StandardCharsets.UTF_8);
+        int open = html.indexOf("<script>") + "<script>".length();
+        int close = html.indexOf("</script>", open);
+        if (open < "<script>".length() || close < 0 || html.indexOf("<script", close) >= 0) {
+            throw new IllegalStateException("admin/ui.html must hold exactly one inline <script>");
+        }
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(html.substring(open, close).getBytes(StandardCharsets.UTF_8));
+            return "default-src 'none'; script-src 'sha256-" + java.util.Base64.getEncoder().encodeToString(digest)
+                    + "'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                    + "form-action 'none'; frame-ancestors 'none'";
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** "host:port", ":port" (all interfaces) or "[v6]:port". */

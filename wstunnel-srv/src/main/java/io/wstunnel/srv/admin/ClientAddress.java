@@ -12,7 +12,9 @@ import java.util.List;
  * Who the caller really is. The peer address is believed; {@code X-Forwarded-For} only when the peer
  * is a trusted proxy (then the right-most address that is not itself a trusted proxy is the client).
  * A peer that is not trusted but sends {@code X-Forwarded-For}/{@code Forwarded} is a proxy we do not
- * know: such a request is never treated as local, even from loopback.
+ * know: such a request is never treated as local, even from loopback. {@code Forwarded} (RFC 7239) is
+ * never parsed: a trusted proxy that sends it without {@code X-Forwarded-For} hides the client, so
+ * that request is not local either.
  */
 public final class ClientAddress {
     private final List<Cidr> trusted;
@@ -45,7 +47,7 @@ public final class ClientAddress {
             return new Resolved(peer, !forwardedHeader && isLoopback(peer), forwardedHeader);
         }
         if (xff == null) {
-            return new Resolved(peer, isLoopback(peer), false);
+            return new Resolved(peer, !forwardedHeader && isLoopback(peer), forwardedHeader);
         }
         String[] hops = xff.split(",");
         InetAddress client = null;

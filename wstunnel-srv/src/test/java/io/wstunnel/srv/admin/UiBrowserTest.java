@@ -19,14 +19,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin UI in a real browser: headless Chromium driven over the DevTools protocol (JDK WebSocket
- * client). Loads /admin/ui, connects an agent, and watches the tunnel appear and its request count rise.
- * Skipped when no Chromium is installed.
+ * client). Loads /admin/ui, connects an agent, and watches the tunnel appear and its request count rise;
+ * and shows hostile values as text. Fails when no Chromium is installed (CI installs it).
  */
 class UiBrowserTest extends AdminTestSupport {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -105,11 +104,10 @@ class UiBrowserTest extends AdminTestSupport {
         throw new AssertionError("page never satisfied the condition; last value of " + expression + ": " + last);
     }
 
-    @Test
-    void dashboardShowsTheTunnelAndItsRequestCountRising() throws Exception {
+    /** Starts headless Chromium on /admin/ui and connects to the page's DevTools target. */
+    Cdp openDashboard() throws Exception {
         Path chrome = chromium();
-        Assumptions.assumeTrue(chrome != null, "chromium not installed");
-        start();
+        assertThat(chrome).as("chromium (/usr/bin/chromium) is needed by this test").isNotNull();
         ProcessBuilder pb = new ProcessBuilder(chrome.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-quic", "--disable-extensions", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
@@ -143,33 +141,63 @@ class UiBrowserTest extends AdminTestSupport {
             }
         }
         assertThat(wsUrl).as("a page target for /admin/ui").isNotNull();
-        try (Cdp cdp = new Cdp(wsUrl)) {
-            waitFor(cdp, "document.getElementById('updated') && document.getElementById('updated').textContent",
-                    v -> v.asText().startsWith("updated"), Duration.ofSeconds(20));
-            waitFor(cdp, "document.getElementById('conn').textContent", v -> v.asText().equals("events: live"),
-                    Duration.ofSeconds(20));
-            assertThat(cdp.evaluate("document.querySelectorAll('#tunnels tr[data-token-id]').length").asInt()).isZero();
+        return closeLater(new Cdp(wsUrl));
+    }
 
-            FrameAgent agent = agent(VECTOR_TOKEN);
-            String id = TokenIds.id(VECTOR_TOKEN);
-            String row = "document.querySelector('#tunnels tr[data-token-id=\"" + id + "\"]')";
-            waitFor(cdp, row + " !== null", JsonNode::asBoolean, Duration.ofSeconds(15));
-            assertThat(cdp.evaluate(row + ".textContent").asText()).contains("vectorto...").doesNotContain(VECTOR_TOKEN);
-            assertThat(cdp.evaluate(row + ".querySelector('td.req').textContent").asInt()).isZero();
-            assertThat(cdp.evaluate("document.getElementById('events').textContent").asText()).contains("agent_connected");
+    @Test
+    void dashboardShowsTheTunnelAndItsRequestCountRising() throws Exception {
+        start();
+        Cdp cdp = openDashboard();
+        waitFor(cdp, "document.getElementById('updated') && document.getElementById('updated').textContent",
+                v -> v.asText().startsWith("updated"), Duration.ofSeconds(20));
+        waitFor(cdp, "document.getElementById('conn').textContent", v -> v.asText().equals("events: live"),
+                Duration.ofSeconds(20));
+        assertThat(cdp.evaluate("document.querySelectorAll('#tunnels tr[data-token-id]').length").asInt()).isZero();
 
-            for (int i = 0; i < 3; i++) {
-                CompletableFuture<HttpResponse<String>> r = tunnelled(VECTOR_TOKEN, "/ui-test/" + i);
-                answer(agent, 200, "ok");
-                assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
-            }
-            // the page polls every 5 s
-            waitFor(cdp, row + " && " + row + ".querySelector('td.req').textContent", v -> v.asText().equals("3"),
-                    Duration.ofSeconds(15));
-            assertThat(cdp.evaluate("document.getElementById('m-completed').textContent").asText()).isEqualTo("3");
-            assertThat(cdp.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1 "
-                    + "|| getComputedStyle(document.querySelector('section')).overflowX === 'auto'").asBoolean())
-                    .as("tables scroll inside their section on a phone").isTrue();
+        FrameAgent agent = agent(VECTOR_TOKEN);
+        String id = TokenIds.id(VECTOR_TOKEN);
+        String row = "document.querySelector('#tunnels tr[data-token-id=\"" + id + "\"]')";
+        waitFor(cdp, row + " !== null", JsonNode::asBoolean, Duration.ofSeconds(15));
+        assertThat(cdp.evaluate(row + ".textContent").asText()).contains("vectorto...").doesNotContain(VECTOR_TOKEN);
+        assertThat(cdp.evaluate(row + ".querySelector('td.req').textContent").asInt()).isZero();
+        assertThat(cdp.evaluate("document.getElementById('events').textContent").asText()).contains("agent_connected");
+
+        for (int i = 0; i < 3; i++) {
+            CompletableFuture<HttpResponse<String>> r = tunnelled(VECTOR_TOKEN, "/ui-test/" + i);
+            answer(agent, 200, "ok");
+            assertThat(r.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }
+        // the page polls every 5 s
+        waitFor(cdp, row + " && " + row + ".querySelector('td.req').textContent", v -> v.asText().equals("3"),
+                Duration.ofSeconds(15));
+        assertThat(cdp.evaluate("document.getElementById('m-completed').textContent").asText()).isEqualTo("3");
+        assertThat(cdp.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1 "
+                + "|| getComputedStyle(document.querySelector('section')).overflowX === 'auto'").asBoolean())
+                .as("tables scroll inside their section on a phone").isTrue();
+    }
+
+    /**
+     * Values that agents and callers choose (token, X-Client-Version, request path) are shown as text: no
+     * element they carry appears and no script they carry runs, in the tables and the event list.
+     */
+    @Test
+    void hostileValuesAreShownAsText() throws Exception {
+        start();
+        String version = "\"><img src=x onerror=\"window.__xss=1\"><script>window.__xss=2</script>";
+        String token = "<b id=xss>" + VECTOR_TOKEN;
+        FrameAgent agent = closeLater(FrameAgent.connect(server.port(), token, Map.of("X-Client-Version", version)));
+        CompletableFuture<HttpResponse<String>> inFlight = tunnelled(token, "/x'onmouseover='window.__xss=3'");
+        agent.next(io.wstunnel.protocol.Frame.Open.class);
+        Cdp cdp = openDashboard();
+        String agentRow = "document.querySelector('#agents tr')";
+        waitFor(cdp, agentRow + " && " + agentRow + ".textContent", v -> v.asText().contains("window.__xss=2"),
+                Duration.ofSeconds(20));
+        waitFor(cdp, "document.getElementById('inflight').textContent", v -> v.asText().contains("window.__xss=3"),
+                Duration.ofSeconds(20));
+        assertThat(cdp.evaluate(agentRow + ".textContent").asText()).contains(version).contains("<b id=xs...");
+        assertThat(cdp.evaluate("document.getElementById('events').textContent").asText()).contains("<b id=xs...");
+        assertThat(cdp.evaluate("document.querySelectorAll('main img, main script, #xss').length").asInt()).isZero();
+        assertThat(cdp.evaluate("String(window.__xss)").asText()).isEqualTo("undefined");
+        inFlight.cancel(true);
     }
 }
