@@ -40,6 +40,27 @@ public final class AgentEndpoint implements HttpHandler {
     record AgentHello(String token, String remote, String clientVersion, boolean legacy) {
     }
 
+    /** Longest agent version kept (logs, admin views); Go agents send about 40 characters. */
+    static final int MAX_VERSION = 100;
+
+    /**
+     * The agent's {@code X-Client-Version} as logs and admin views may show it: printable ASCII only
+     * (anything else, terminal escapes included, becomes {@code ?}), at most {@link #MAX_VERSION}
+     * characters; "" when absent.
+     */
+    static String shownVersion(String raw) {
+        if (raw == null) {
+            return "";
+        }
+        int n = Math.min(raw.length(), MAX_VERSION);
+        StringBuilder b = new StringBuilder(n + 3);
+        for (int i = 0; i < n; i++) {
+            char c = raw.charAt(i);
+            b.append(c >= 0x20 && c < 0x7f ? c : '?');
+        }
+        return raw.length() > MAX_VERSION ? b.append("...").toString() : b.toString();
+    }
+
     private final ServerConfig config;
     private final io.wstunnel.srv.auth.AgentAuth auth;
     private final TokenRegistry registry;
@@ -146,8 +167,8 @@ public final class AgentEndpoint implements HttpHandler {
         }
         // An agent offering none of our subprotocols speaks the legacy (Go) framing: see legacy/LegacySession.
         boolean legacy = !offers(exchange, Subprotocol.V2);
-        String version = exchange.getRequestHeaders().getFirst("X-Client-Version");
-        AgentHello hello = new AgentHello(token, remote, version == null ? "" : version, legacy);
+        String version = shownVersion(exchange.getRequestHeaders().getFirst("X-Client-Version"));
+        AgentHello hello = new AgentHello(token, remote, version, legacy);
         if (legacy) {
             exchange.putAttachment(HELLO, hello);
             // Undertow's handshake echoes the Origin (a Go agent's token, in full) and adds the pre-RFC
