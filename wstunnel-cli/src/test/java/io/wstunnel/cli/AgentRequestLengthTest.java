@@ -73,31 +73,25 @@ class AgentRequestLengthTest {
 
     @Test
     void aBodyEndingShortOfItsContentLengthIsAbortedAndReset() throws Exception {
-        CompletableFuture<String> outcome = new CompletableFuture<>();
-        CountDownLatch headSeen = new CountDownLatch(1);
-        try (RawBackend backend = backend(outcome, headSeen);
-             Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(backend.port(), "")))) {
-            h.conn.send(post(1, "10"));
-            assertThat(headSeen.await(10, TimeUnit.SECONDS)).as("the local request has started").isTrue();
-            h.conn.send(new Frame.Data(1, ascii("hello"), true));
-            Harness.Response r = h.collect(1);
-            assertThat(r.reply()).isNull();
-            assertThat(r.reset()).isNotNull();
-            assertThat(r.reset().code()).isEqualTo(ErrorCode.PROTOCOL_ERROR);
-            assertThat(outcome.get(20, TimeUnit.SECONDS)).startsWith("aborted");
-        }
+        assertAbortedAndReset(new Frame.Data(1, ascii("hello"), true));
     }
 
     @Test
     void aBodyPastItsContentLengthIsAbortedAndReset() throws Exception {
+        assertAbortedAndReset(new Frame.Data(1, ascii("hello"), false), new Frame.Data(1, ascii(" world, and more"), true));
+    }
+
+    /** A POST announcing 10 bytes whose body is {@code body}: the local request is aborted, the stream reset. */
+    private static void assertAbortedAndReset(Frame.Data... body) throws Exception {
         CompletableFuture<String> outcome = new CompletableFuture<>();
         CountDownLatch headSeen = new CountDownLatch(1);
         try (RawBackend backend = backend(outcome, headSeen);
              Harness h = new Harness(Settings.DEFAULT, b -> b.server(Harness.http(backend.port(), "")))) {
             h.conn.send(post(1, "10"));
             assertThat(headSeen.await(10, TimeUnit.SECONDS)).as("the local request has started").isTrue();
-            h.conn.send(new Frame.Data(1, ascii("hello"), false));
-            h.conn.send(new Frame.Data(1, ascii(" world, and more"), true));
+            for (Frame.Data d : body) {
+                h.conn.send(d);
+            }
             Harness.Response r = h.collect(1);
             assertThat(r.reply()).isNull();
             assertThat(r.reset()).isNotNull();
