@@ -112,11 +112,25 @@ final class AdminAccess {
         return scheme < 0 || !sameHost(referer.substring(0, end < 0 ? referer.length() : end), host);
     }
 
-    /** True if {@code scheme://host[:port]} names {@code host} (our Host header). */
-    private static boolean sameHost(String origin, String host) {
+    /**
+     * True if {@code scheme://host[:port]} names {@code host} (our Host header), a scheme's default port
+     * written or not on either side ({@code http://localhost} is {@code localhost:80}). The scheme itself
+     * is not compared: behind a TLS-terminating proxy the browser's origin is https and we see http.
+     */
+    static boolean sameHost(String origin, String host) {
+        if (host == null) {
+            return false;
+        }
         int scheme = origin.indexOf("://");
         String originHost = scheme < 0 ? origin : origin.substring(scheme + 3);
-        return host != null && originHost.equalsIgnoreCase(host);
+        String defaultPort = origin.regionMatches(true, 0, "https://", 0, 8) ? ":443"
+                : origin.regionMatches(true, 0, "http://", 0, 7) ? ":80" : null;
+        return originHost.equalsIgnoreCase(host) || defaultPort != null
+                && withoutSuffix(originHost, defaultPort).equalsIgnoreCase(withoutSuffix(host, defaultPort));
+    }
+
+    private static String withoutSuffix(String s, String suffix) {
+        return s.endsWith(suffix) ? s.substring(0, s.length() - suffix.length()) : s;
     }
 
     /** Counts and audits a refused admin request. */
