@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * An idle WebSocket passthrough outlives the caller read timeout (upgraded connections are exempt from
  * it), and with keep-alive on the server puts PINGs toward the caller while the caller-bound direction
- * is idle; the caller's PONGs go to the target, which ignores them.
+ * is idle; the caller's PONGs go to the target, which ignores them. An idle TCP stream ({@code /_tcp/}) is
+ * exempt from the read timeout too.
  */
 @Timeout(60)
 class WebSocketIdleE2ETest {
@@ -96,6 +97,19 @@ class WebSocketIdleE2ETest {
         assertThat(ws.isInputClosed()).as("passthrough closed while idle").isFalse();
         roundTrip(ws, l, "after idling");
         assertThat(l.pings.get()).isZero();
+        ws.sendClose(1000, "done").get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void idleTcpStreamOutlivesTheReadTimeout() throws Exception {
+        StreamsFixture.Client c = new StreamsFixture.Client(true);
+        WebSocket ws = f.client.newWebSocketBuilder().buildAsync(f.ws("/_tcp/echo"), c).get(10, TimeUnit.SECONDS);
+        ws.sendBinary(ByteBuffer.wrap(new byte[] {1}), true).get(10, TimeUnit.SECONDS);
+        assertThat(c.messages.poll(10, TimeUnit.SECONDS)).isEqualTo(new byte[] {1});
+        Thread.sleep(readTimeoutMillis + 1500); // shorter than the TCP keep-alive period (25 s): no PING, no PONG
+        assertThat(ws.isInputClosed()).as("tcp stream closed while idle").isFalse();
+        ws.sendBinary(ByteBuffer.wrap(new byte[] {2}), true).get(10, TimeUnit.SECONDS);
+        assertThat(c.messages.poll(10, TimeUnit.SECONDS)).isEqualTo(new byte[] {2});
         ws.sendClose(1000, "done").get(10, TimeUnit.SECONDS);
     }
 

@@ -13,6 +13,7 @@ import io.wstunnel.protocol.ResponseHead;
 import io.wstunnel.protocol.StreamKind;
 import io.wstunnel.srv.tunnel.OwnedCallerStream;
 import io.wstunnel.srv.tunnel.Tunnel;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -20,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xnio.IoUtils;
+import org.xnio.Options;
 import org.xnio.Pooled;
 
 /**
@@ -62,6 +64,14 @@ public final class TcpBridge extends OwnedCallerStream {
     /** Call on the channel's IO thread, right after the handshake. */
     public void start() {
         streamLog.started();
+        // Like a passthrough, the stream is long-lived: the caller read timeout (slow-body protection)
+        // would cut an idle TCP session (ssh) before the first keep-alive PING; the PINGs (and their
+        // write failures) watch the client instead.
+        try {
+            channel.setOption(Options.READ_TIMEOUT, 0);
+        } catch (IOException | IllegalArgumentException e) {
+            log.debug("tcp {}: could not lift the read timeout: {}", requestId(), e.toString());
+        }
         channel.addCloseTask(ch -> owner().execute(() -> clientGone("WebSocket closed")));
         channel.getReceiveSetter().set(new Receiver());
         if (!StreamRoutes.someAgentSupports(tunnel(), StreamKind.TCP)) {

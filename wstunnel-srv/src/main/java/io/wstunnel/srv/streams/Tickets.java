@@ -170,10 +170,47 @@ public final class Tickets {
             case TCP:
                 return upgrade && path.equals(StreamRoutes.TCP_PREFIX + t.target());
             case WEBSOCKET:
-                return upgrade && underPrefix(path, t.target()) && !path.startsWith(StreamRoutes.TCP_PREFIX);
+                return upgrade && underPrefix(path, t.target()) && !path.startsWith(StreamRoutes.TCP_PREFIX)
+                        && staysUnder(path, t.target());
             default:
-                return !upgrade && underPrefix(path, t.target()) && !path.startsWith(StreamRoutes.TCP_PREFIX);
+                return !upgrade && underPrefix(path, t.target()) && !path.startsWith(StreamRoutes.TCP_PREFIX)
+                        && staysUnder(path, t.target());
         }
+    }
+
+    /**
+     * The path reaches the target as sent, and a target that resolves dot segments would take
+     * {@code /a/../b} (or {@code /a/%2e%2e/b}, {@code /a/..;/b}, {@code /a/..%5cb}) for {@code /b}: under a prefix
+     * other than {@code /}, a path with a "." or ".." segment is not under it.
+     */
+    static boolean staysUnder(String path, String prefix) {
+        return prefix.equals("/") || !hasDotSegment(path);
+    }
+
+    /** Segments split at '/' or '\' after one percent-decoding of ASCII escapes, ";params" ignored. */
+    static boolean hasDotSegment(String path) {
+        StringBuilder p = new StringBuilder(path.length());
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' && i + 2 < path.length()) {
+                int hi = Character.digit(path.charAt(i + 1), 16);
+                int lo = Character.digit(path.charAt(i + 2), 16);
+                if (hi >= 0 && hi < 8 && lo >= 0) {
+                    p.append((char) (hi << 4 | lo));
+                    i += 2;
+                    continue;
+                }
+            }
+            p.append(c);
+        }
+        for (String seg : p.toString().split("[/\\\\]", -1)) {
+            int semi = seg.indexOf(';');
+            String s = semi < 0 ? seg : seg.substring(0, semi);
+            if (s.equals(".") || s.equals("..")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** {@code /a} covers /a, /a/ and /a/b but not /ab; {@code /a/} covers /a/...; {@code /} covers all. */

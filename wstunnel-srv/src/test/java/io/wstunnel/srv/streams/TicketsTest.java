@@ -76,6 +76,25 @@ class TicketsTest {
     }
 
     @Test
+    void dotSegmentsDoNotLeaveThePrefix() {
+        Tickets.Ticket http = tickets.create(TOKEN, Tickets.Type.HTTP, "/public", Duration.ofSeconds(30), "admin");
+        for (String p : List.of("/public/../private", "/public/%2e%2e/private", "/public/.%2E/private",
+                "/public/..;/private", "/public/..%5cprivate", "/public/x%2f..%2f..%2fprivate", "/public/./x")) {
+            assertThat(tickets.use(http.id(), p, false, "r")).as(p).isInstanceOf(Tickets.Decision.Refused.class)
+                    .extracting(d -> ((Tickets.Decision.Refused) d).reason()).asString().contains("not valid for this target");
+        }
+        assertThat(tickets.use(http.id(), "/public/a..b/%2e%2ex/.well-known", false, "r"))
+                .isEqualTo(new Tickets.Decision.Granted(TOKEN, "/public/a..b/%2e%2ex/.well-known"));
+
+        Tickets.Ticket ws = tickets.create(TOKEN, Tickets.Type.WEBSOCKET, "/term/", Duration.ofSeconds(30), "admin");
+        assertThat(tickets.use(ws.id(), "/term/%2E%2E/admin", true, "r")).isInstanceOf(Tickets.Decision.Refused.class);
+        assertThat(tickets.use(ws.id(), "/term/shell", true, "r")).isInstanceOf(Tickets.Decision.Granted.class);
+
+        Tickets.Ticket all = tickets.create(TOKEN, Tickets.Type.HTTP, "/", Duration.ofSeconds(30), "admin");
+        assertThat(tickets.use(all.id(), "/a/../b", false, "r")).isInstanceOf(Tickets.Decision.Granted.class);
+    }
+
+    @Test
     void prefixes() {
         assertThat(Tickets.underPrefix("/a", "/a")).isTrue();
         assertThat(Tickets.underPrefix("/a/b", "/a")).isTrue();
